@@ -1,0 +1,46 @@
+/*
+ * The configuration: parsed and checked completely before anything runs;
+ * the rest of the daemon only ever sees a valid, immutable struct config.
+ */
+#ifndef HVRELAY_CONFIG_H
+#define HVRELAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+#include "log.h"
+#include "sock.h"
+
+#define FORWARD_NAME_MAX 64
+
+struct forward_conf {
+	char name[FORWARD_NAME_MAX];
+	int line;
+	struct endpoint listen;
+	struct endpoint connect;
+	struct sock_addr listen_addr;
+	struct sock_addr connect_addr;
+	struct sock_options sock_opts;
+	uint64_t connect_timeout_ms;
+	uint64_t idle_timeout_ms;       /* 0: never */
+	uint64_t half_close_timeout_ms; /* 0: never */
+	unsigned connect_retries;
+	unsigned max_connections;       /* 0: only the global cap applies */
+};
+
+struct config {
+	char *path;
+	enum log_level log_level;
+	unsigned max_connections;
+	uint64_t shutdown_timeout_ms;
+	struct forward_conf *forwards;
+	size_t nforwards;
+};
+
+/* Returns the checked configuration, or NULL with *errors set to one
+ * "FILE:LINE: message" per line (free both with free/config_free). */
+struct config *config_load(const char *path, char **errors);
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,139 @@
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/listener.h>
+
+#include "listener.h"
+#include "log.h"
+
+/* After a failed accept (out of descriptors, say) wait this long: the
+ * pending connection stays queued and retrying at once would spin. */
+#define ACCEPT_RETRY_MS 250
+
+struct listener {
+	char name[64];
+	struct evconnlistener *lev;
+	struct event *retry;
+	struct sock_addr addr;
+	unsigned paused;
+	listener_accept_fn accept_fn;
+	void *arg;
+};
+
+static void
+listener_accepted(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *peer, int peerlen, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)lev;
+	l->accept_fn(l->arg, fd, peer, peerlen);
+}
+
+static void
+listener_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	listener_resume(arg, PAUSE_ACCEPT_ERROR);
+}
+
+static void
+listener_error(struct evconnlistener *lev, void *arg)
+{
+	struct listener *l = arg;
+	struct timeval tv = { 0, ACCEPT_RETRY_MS * 1000 };
+	int error = sock_last_error();
+
+	(void)lev;
+	log_warn("%s: accept: %s%s; pausing for %d ms", l->name,
+	    sock_error_text(error),
+	    sock_error_is_exhaustion(error) ?
+	    " (raise LimitNOFILE/ulimit -n or lower max-connections)" : "",
+	    ACCEPT_RETRY_MS);
+	listener_pause(l, PAUSE_ACCEPT_ERROR);
+	evtimer_add(l->retry, &tv);
+}
+
+struct listener *
+listener_open(struct event_base *base, const char *name,
+    const struct sock_addr *addr, const struct sock_options *opts,
+    listener_accept_fn accept_fn, void *arg, char *err, size_t errlen)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	evutil_socket_t fd = -1;
+
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->addr = *addr;
+	l->accept_fn = accept_fn;
+	l->arg = arg;
+	/* Created by hand: libevent's own bind sets TCP keepalive options
+	 * that AF_VSOCK rejects. */
+	fd = sock_listen(addr, opts, err, errlen);
+	if (fd < 0) {
+		goto fail;
+	}
+	l->lev = evconnlistener_new(base, listener_accepted, l,
+	    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	l->retry = evtimer_new(base, listener_retry, l);
+	if (l->lev == NULL || l->retry == NULL) {
+		snprintf(err, errlen, "cannot watch the listening socket");
+		goto fail;
+	}
+	evconnlistener_set_error_cb(l->lev, listener_error);
+	return l;
+fail:
+	if (l->lev != NULL) {
+		evconnlistener_free(l->lev);
+	}
+	if (l->retry != NULL) {
+		event_free(l->retry);
+	}
+	if (fd >= 0) {
+		sock_close_listener(fd, addr);
+	}
+	free(l);
+	return NULL;
+}
+
+void
+listener_pause(struct listener *l, unsigned reason)
+{
+	if (l->paused == 0) {
+		evconnlistener_disable(l->lev);
+	}
+	l->paused |= reason;
+}
+
+void
+listener_resume(struct listener *l, unsigned reason)
+{
+	if (l->paused == 0) {
+		return;
+	}
+	l->paused &= ~reason;
+	if (l->paused == 0) {
+		evconnlistener_enable(l->lev);
+	}
+}
+
+void
+listener_close(struct listener *l)
+{
+	evutil_socket_t fd;
+
+	if (l == NULL) {
+		return;
+	}
+	fd = evconnlistener_get_fd(l->lev);
+	evconnlistener_free(l->lev);
+	event_free(l->retry);
+	sock_close_listener(fd, &l->addr);
+	free(l);
+}

@@ -1,0 +1,156 @@
+#include "autoconfig.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "endpoint.h"
+#include "log.h"
+#include "parse.h"
+#include "sock.h"
+
+#define EXIT_USAGE 2
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static const char default_config[] = SYSCONFDIR "/hvrelay/hvrelay.conf";
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: hvrelay [-c FILE] [-v]...   relay in the foreground\n"
+	    "       hvrelay -t [-c FILE]        check the configuration\n"
+	    "       hvrelay guid PORT|GUID      vsock port <-> Hyper-V service GUID\n"
+	    "       hvrelay --version | --help\n"
+	    "\n"
+	    "  -c, --config FILE  configuration (default %s)\n"
+	    "  -t, --test         check the configuration and exit\n"
+	    "  -v, --verbose      log more (debug)\n",
+	    default_config);
+}
+
+static int
+usage_error(const char *msg)
+{
+	fprintf(stderr, "hvrelay: %s\nTry 'hvrelay --help' for more information.\n",
+	    msg);
+	return EXIT_USAGE;
+}
+
+/* "hvrelay guid 22" prints the service GUID of vsock port 22, and
+ * "hvrelay guid 00000016-facb-11e6-bd58-64006a7986d3" prints 22. */
+static int
+run_guid(int argc, char **argv)
+{
+	char text[GUID_TEXT_LEN + 1];
+	struct guid g;
+	uint64_t port;
+	uint32_t port32;
+
+	if (argc != 2) {
+		return usage_error("guid takes one argument: a port or a GUID");
+	}
+	if (parse_uint(argv[1], 0, VSOCK_PORT_MAX, &port) == 0) {
+		guid_from_port((uint32_t)port, &g);
+		guid_format(&g, text);
+		printf("%s\n", text);
+		return EXIT_SUCCESS;
+	}
+	if (guid_parse(argv[1], &g) != 0) {
+		return usage_error(
+		    "guid: expected a port number (0 to 4294967294) or a GUID");
+	}
+	if (guid_to_port(&g, &port32) != 0) {
+		fprintf(stderr,
+		    "hvrelay: %s is not a port GUID: those end in -facb-11e6-bd58-64006a7986d3\n",
+		    argv[1]);
+		return EXIT_FAILURE;
+	}
+	printf("%u\n", (unsigned)port32);
+	return EXIT_SUCCESS;
+}
+
+static struct config *
+load_config(const char *path)
+{
+	char *errors = NULL;
+	struct config *cfg = config_load(path, &errors);
+
+	if (cfg == NULL) {
+		fputs(errors != NULL ? errors : "out of memory\n", stderr);
+		free(errors);
+	}
+	return cfg;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = default_config;
+	struct config *cfg = NULL;
+	char err[256];
+	int test_only = 0, verbose = 0, opt, status;
+
+	if (argc >= 2 && strcmp(argv[1], "guid") == 0) {
+		return run_guid(argc - 1, argv + 1);
+	}
+	while ((opt = getopt_long(argc, argv, "c:tvh", long_options, NULL)) !=
+	    -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("hvrelay %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			return usage_error("unknown option");
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'",
+		    argv[optind]);
+		return usage_error(err);
+	}
+	log_init();
+	if (sock_platform_init(err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EXIT_FAILURE;
+	}
+	cfg = load_config(path);
+	if (cfg == NULL) {
+		return EXIT_FAILURE;
+	}
+	if (test_only) {
+		printf("configuration OK\n");
+		config_free(cfg);
+		return EXIT_SUCCESS;
+	}
+	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : cfg->log_level);
+	status = daemon_run(cfg);
+	config_free(cfg);
+	return status;
+}

@@ -1,0 +1,69 @@
+/*
+ * The platform layer: everything that differs between POSIX and Windows
+ * sockets (address families, options, errors, the clock) lives behind this
+ * header, implemented once per platform in sock_posix.c and sock_win32.c.
+ */
+#ifndef HVRELAY_SOCK_H
+#define HVRELAY_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/util.h>
+
+#include "endpoint.h"
+
+struct sock_addr {
+	struct sockaddr_storage ss;
+	ev_socklen_t len;
+};
+
+enum sock_role {
+	SOCK_ROLE_LISTEN,
+	SOCK_ROLE_CONNECT,
+};
+
+struct sock_options {
+	uint32_t buffer_size; /* 0 leaves the system default */
+};
+
+/* Process-wide setup: SIGPIPE, descriptor limits, socket library. */
+int sock_platform_init(char *err, size_t errlen);
+/* How many sockets this process may hold at once. */
+uint64_t sock_descriptor_limit(void);
+
+/* Maps a parsed endpoint to an address of this platform, or explains why
+ * it cannot work here. */
+int sock_resolve(const struct endpoint *ep, enum sock_role role,
+    struct sock_addr *out, char *err, size_t errlen);
+
+/* A bound, listening, non-blocking socket, or -1 with err filled in. */
+evutil_socket_t sock_listen(const struct sock_addr *addr,
+    const struct sock_options *opts, char *err, size_t errlen);
+void sock_close_listener(evutil_socket_t fd, const struct sock_addr *addr);
+
+/* Starts a non-blocking connect. Returns the socket with *pending set when
+ * the outcome is not known yet, or -1 with *error set. */
+evutil_socket_t sock_connect(const struct sock_addr *addr,
+    const struct sock_options *opts, int *pending, int *error);
+/* After the socket became writable: 0, or why the connect failed. */
+int sock_connect_result(evutil_socket_t fd);
+
+/* Options every relayed socket gets once connected or accepted. */
+void sock_tune_stream(evutil_socket_t fd);
+int sock_shutdown_write(evutil_socket_t fd);
+/* Makes the next close send a reset instead of an orderly FIN. */
+void sock_set_abortive(evutil_socket_t fd);
+
+void sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
+    size_t outlen);
+
+int sock_last_error(void);
+const char *sock_error_text(int error);
+int sock_error_is_reset(int error);
+/* Out of descriptors or buffers: accepting again at once would spin. */
+int sock_error_is_exhaustion(int error);
+
+uint64_t sock_monotonic_ms(void);
+
+#endif

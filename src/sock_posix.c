@@ -1,0 +1,460 @@
+/* POSIX socket backend: TCP, Unix and AF_VSOCK (hvsock: maps onto vsock). */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <linux/vm_sockets.h>
+
+#include "sock.h"
+
+int
+sock_platform_init(char *err, size_t errlen)
+{
+	struct rlimit rl;
+
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		snprintf(err, errlen, "cannot ignore SIGPIPE: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Two descriptors per connection: take every one we are allowed. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return 0;
+}
+
+uint64_t
+sock_descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+		return UINT64_MAX;
+	}
+	return (uint64_t)rl.rlim_cur;
+}
+
+static int
+resolve_tcp(const struct endpoint *ep, enum sock_role role,
+    struct sock_addr *out, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int rc;
+
+	if (ep->u.tcp.host[0] == '\0') {
+		snprintf(err, errlen, "%s",
+		    role == SOCK_ROLE_LISTEN ?
+		    "a listener needs an explicit address: 0.0.0.0 or [::] for all" :
+		    "HOST is empty");
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", (unsigned)ep->u.tcp.port);
+	rc = getaddrinfo(ep->u.tcp.host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve '%s': %s",
+		    ep->u.tcp.host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+	out->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+resolve_unix(const struct endpoint *ep, struct sock_addr *out)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&out->ss;
+	size_t len = strlen(ep->u.local.path);
+
+	sun->sun_family = AF_UNIX;
+	if (ep->u.local.abstract) {
+		/* Abstract names start with a NUL byte and are not terminated. */
+		memcpy(sun->sun_path + 1, ep->u.local.path, len);
+		out->len = (ev_socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+		    1 + len);
+	} else {
+		memcpy(sun->sun_path, ep->u.local.path, len + 1);
+		out->len = (ev_socklen_t)sizeof(*sun);
+	}
+	return 0;
+}
+
+static void
+fill_vsock(struct sock_addr *out, uint32_t cid, uint32_t port)
+{
+	struct sockaddr_vm *svm = (struct sockaddr_vm *)&out->ss;
+
+	svm->svm_family = AF_VSOCK;
+	svm->svm_cid = cid;
+	svm->svm_port = port;
+	out->len = (ev_socklen_t)sizeof(*svm);
+}
+
+static int
+resolve_vsock(const struct endpoint *ep, enum sock_role role,
+    struct sock_addr *out, char *err, size_t errlen)
+{
+	if (role == SOCK_ROLE_CONNECT && ep->u.vsock.cid == VSOCK_CID_ANY) {
+		snprintf(err, errlen,
+		    "a target needs a CID: 'any' only makes sense for a listener");
+		return -1;
+	}
+	fill_vsock(out, ep->u.vsock.cid, ep->u.vsock.port);
+	return 0;
+}
+
+/* A well-known VmId may also be written out as its GUID. */
+static enum hv_vmid
+canonical_vmid(const struct endpoint *ep)
+{
+	enum hv_vmid alias;
+
+	if (ep->u.hv.alias != HV_VMID_GUID) {
+		return ep->u.hv.alias;
+	}
+	for (alias = HV_VMID_WILDCARD; alias <= HV_VMID_SILOHOST; alias++) {
+		if (guid_equal(&ep->u.hv.vmid, hv_vmid_guid(alias))) {
+			return alias;
+		}
+	}
+	return HV_VMID_GUID;
+}
+
+static int
+hvsock_cid(const struct endpoint *ep, enum sock_role role, uint32_t *cid,
+    char *err, size_t errlen)
+{
+	enum hv_vmid alias = canonical_vmid(ep);
+
+	if (alias == HV_VMID_PARENT) {
+		*cid = VSOCK_CID_HOST;
+	} else if (alias == HV_VMID_LOOPBACK) {
+		*cid = VSOCK_CID_LOCAL;
+	} else if ((alias == HV_VMID_WILDCARD || alias == HV_VMID_CHILDREN) &&
+	    role == SOCK_ROLE_LISTEN) {
+		*cid = VSOCK_CID_ANY;
+	} else if (alias == HV_VMID_WILDCARD || alias == HV_VMID_CHILDREN) {
+		snprintf(err, errlen,
+		    "%s can only listen on Linux: a target is 'parent' (the host) or 'loopback'",
+		    hv_vmid_name(alias));
+		return -1;
+	} else {
+		snprintf(err, errlen,
+		    "a Linux guest only reaches its host: use hvsock:parent:SERVICE to connect, hvsock:wildcard:SERVICE to listen");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+resolve_hvsock(const struct endpoint *ep, enum sock_role role,
+    struct sock_addr *out, char *err, size_t errlen)
+{
+	uint32_t cid = 0, port = 0;
+
+	if (hvsock_cid(ep, role, &cid, err, errlen) != 0) {
+		return -1;
+	}
+	if (guid_to_port(&ep->u.hv.service, &port) != 0) {
+		snprintf(err, errlen,
+		    "on Linux SERVICE must be a port or a template GUID PORT-facb-11e6-bd58-64006a7986d3 (port in hex)");
+		return -1;
+	}
+	fill_vsock(out, cid, port);
+	return 0;
+}
+
+int
+sock_resolve(const struct endpoint *ep, enum sock_role role,
+    struct sock_addr *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	switch (ep->kind) {
+	case ENDPOINT_TCP:
+		return resolve_tcp(ep, role, out, err, errlen);
+	case ENDPOINT_UNIX:
+		return resolve_unix(ep, out);
+	case ENDPOINT_VSOCK:
+		return resolve_vsock(ep, role, out, err, errlen);
+	case ENDPOINT_HVSOCK:
+		return resolve_hvsock(ep, role, out, err, errlen);
+	}
+	snprintf(err, errlen, "unknown endpoint kind");
+	return -1;
+}
+
+static int
+family_of(const struct sock_addr *addr)
+{
+	return ((const struct sockaddr *)&addr->ss)->sa_family;
+}
+
+static int
+is_unix_file(const struct sock_addr *addr)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+
+	return family_of(addr) == AF_UNIX && sun->sun_path[0] != '\0';
+}
+
+/* Sizes the socket's buffers; vsock has its own options for that. */
+static void
+apply_buffer_size(int fd, int family, const struct sock_options *opts)
+{
+	unsigned long long vsize = opts->buffer_size;
+	int size = (int)opts->buffer_size;
+
+	if (opts->buffer_size == 0) {
+		return;
+	}
+	if (family == AF_VSOCK) {
+		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE,
+		    &vsize, sizeof(vsize));
+		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE,
+		    &vsize, sizeof(vsize));
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+static int
+new_socket(int family)
+{
+	return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/* A leftover socket file nobody listens on is removed; anything else at
+ * that path is left alone and reported. */
+static int
+clear_stale_unix_path(const struct sock_addr *addr, char *err, size_t errlen)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sun->sun_path, &st) != 0) {
+		return 0;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket",
+		    sun->sun_path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return 0;
+	}
+	rc = connect(fd, (const struct sockaddr *)&addr->ss, addr->len);
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s is in use by another process",
+		    sun->sun_path);
+		return -1;
+	}
+	(void)unlink(sun->sun_path);
+	return 0;
+}
+
+evutil_socket_t
+sock_listen(const struct sock_addr *addr, const struct sock_options *opts,
+    char *err, size_t errlen)
+{
+	int family = family_of(addr);
+	int one = 1;
+	int fd;
+
+	if (is_unix_file(addr) && clear_stale_unix_path(addr, err, errlen) != 0) {
+		return -1;
+	}
+	fd = new_socket(family);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (family == AF_INET || family == AF_INET6) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+	}
+	apply_buffer_size(fd, family, opts);
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
+		snprintf(err, errlen, "bind: %s", strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, SOMAXCONN) != 0) {
+		snprintf(err, errlen, "listen: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+void
+sock_close_listener(evutil_socket_t fd, const struct sock_addr *addr)
+{
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (is_unix_file(addr)) {
+		(void)unlink(((const struct sockaddr_un *)&addr->ss)->sun_path);
+	}
+}
+
+evutil_socket_t
+sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
+    int *pending, int *error)
+{
+	int family = family_of(addr);
+	int fd;
+
+	*pending = 0;
+	fd = new_socket(family);
+	if (fd < 0) {
+		*error = errno;
+		return -1;
+	}
+	apply_buffer_size(fd, family, opts);
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0) {
+		return fd;
+	}
+	if (errno == EINPROGRESS || errno == EAGAIN) {
+		*pending = 1;
+		return fd;
+	}
+	*error = errno;
+	close(fd);
+	return -1;
+}
+
+int
+sock_connect_result(evutil_socket_t fd)
+{
+	int error = 0;
+	socklen_t len = sizeof(error);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) {
+		return errno;
+	}
+	return error;
+}
+
+void
+sock_tune_stream(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		return;
+	}
+	/* Interactive protocols such as ssh must not wait for Nagle. */
+	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	(void)evutil_make_socket_nonblocking(fd);
+}
+
+int
+sock_shutdown_write(evutil_socket_t fd)
+{
+	return shutdown(fd, SHUT_WR);
+}
+
+void
+sock_set_abortive(evutil_socket_t fd)
+{
+	struct linger lg = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+void
+sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
+    size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else if (sa->sa_family == AF_VSOCK) {
+		const struct sockaddr_vm *svm = (const struct sockaddr_vm *)sa;
+
+		snprintf(out, outlen, "vsock:%u:%u", svm->svm_cid,
+		    svm->svm_port);
+	} else if (sa->sa_family == AF_UNIX) {
+		(void)len;
+		snprintf(out, outlen, "unix");
+	} else {
+		snprintf(out, outlen, "family-%d", sa->sa_family);
+	}
+}
+
+int
+sock_last_error(void)
+{
+	return errno;
+}
+
+const char *
+sock_error_text(int error)
+{
+	return strerror(error);
+}
+
+int
+sock_error_is_reset(int error)
+{
+	return error == ECONNRESET || error == EPIPE;
+}
+
+int
+sock_error_is_exhaustion(int error)
+{
+	return error == EMFILE || error == ENFILE || error == ENOBUFS ||
+	    error == ENOMEM;
+}
+
+uint64_t
+sock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,250 @@
+#!/bin/bash
+# run.sh: boot one QEMU guest (TCG, no network card) with a real Linux
+# AF_VSOCK, run every scenario in tests/vm/scenarios/ inside it, and print
+# the results as TAP on stdout (the `make check` entry of the VM suite).
+#
+# AF_VSOCK is never opened on this machine: its vsock leads to a host that is
+# not ours. Everything vsock happens in the guest, whose kernel command line
+# carries hvrelay.vmtest=1, the mark hvtest requires before it touches vsock.
+#
+# Exit status: 0 whenever a TAP plan and a line per scenario were printed,
+# whatever they say (a hung or crashed guest turns the scenarios it did not
+# report into "not ok"); 1 with "Bail out!" if the harness itself failed.
+#
+# Environment:
+#   HVRELAY, HVTEST        binaries to put in the guest (as hvrelay, hvtest);
+#                          unset: looked for in the build and source trees
+#   HVRELAY_VM_CACHE       kernel cache (default $XDG_CACHE_HOME/hvrelay-vm)
+#   HVRELAY_VM_SCENARIOS   run only scenarios whose names start with one of
+#                          these words, e.g. "01 03"
+#   HVRELAY_VM_EXTRA       more files for the guest's /usr/local/bin
+#   HVRELAY_VM_TIMEOUT     overall limit in seconds (default: boot allowance
+#                          plus every scenario's own limit)
+#   HVRELAY_VM_VERBOSE=1   show passing scenarios' output too
+#   HVRELAY_VM_LOG=FILE    keep the guest's whole console output in FILE
+#   HVRELAY_VM_SMP         guest CPUs (default 2: clients and servers run at
+#                          the same time, and TCG runs each vCPU on a thread)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcroot=$(cd "$here/../.." && pwd)
+cache=${HVRELAY_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hvrelay-vm}
+smp=${HVRELAY_VM_SMP:-2}
+
+# Seconds with centiseconds, from bash's own clock: no fork per reading.
+clock() { local t=${EPOCHREALTIME//[.,]/}; echo $(( t / 10000 )); }
+secs() { printf '%d.%02d' $(( $1 / 100 )) $(( $1 % 100 )); }
+
+bail() {
+    echo "Bail out! $*"
+    exit 1
+}
+
+t_start=$(clock)
+
+# --- what goes into the guest -----------------------------------------------
+
+scenarios=()
+for s in "$here"/scenarios/[0-9]*.sh; do
+    [ -e "$s" ] || continue
+    base=$(basename "$s")
+    if [ -n "${HVRELAY_VM_SCENARIOS:-}" ]; then
+        keep=
+        for w in $HVRELAY_VM_SCENARIOS; do
+            case $base in "$w"*) keep=1 ;; esac
+        done
+        [ -n "$keep" ] || continue
+    fi
+    scenarios+=("$s")
+done
+[ ${#scenarios[@]} -gt 0 ] || bail "no scenario selected in $here/scenarios"
+
+# find_tool NAME ENVVAR CANDIDATE...: an explicitly named file must exist; an
+# unset one is searched for, and a missing tool only makes the scenarios
+# that need it skip.
+files=()
+find_tool() {
+    local name=$1 var=$2 c
+    shift 2
+    if [ -n "${!var:-}" ]; then
+        [ -f "${!var}" ] || bail "$var=${!var}: no such file"
+        files+=("$name=${!var}")
+        return
+    fi
+    for c in "$@"; do
+        if [ -f "$c" ]; then
+            files+=("$name=$c")
+            return
+        fi
+    done
+    echo "# $name not found (set $var): scenarios needing it will skip"
+}
+find_tool hvrelay HVRELAY "$PWD/src/hvrelay" "$srcroot/src/hvrelay"
+find_tool hvtest HVTEST "$PWD/tests/tools/hvtest" "$srcroot/tests/tools/hvtest"
+
+# Guest-side helpers from this machine's packages (installed by prepare.sh).
+for t in ss dropbear dbclient dropbearkey; do
+    for d in /usr/bin /usr/sbin /bin /sbin; do
+        if [ -x "$d/$t" ]; then
+            files+=("$d/$t")
+            break
+        fi
+    done
+done
+for f in ${HVRELAY_VM_EXTRA:-}; do
+    files+=("$f")
+done
+
+# --- prepare and build --------------------------------------------------------
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hvrelay-vm.XXXXXX")
+qpid=
+cleanup() {
+    if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+        kill -TERM "$qpid" 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$qpid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$qpid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$here/prepare.sh" "$cache" >"$tmp/kdir" 2>"$tmp/prepare.err" || {
+    sed 's/^/# /' "$tmp/prepare.err"
+    bail "prepare.sh failed"
+}
+kdir=$(cat "$tmp/kdir")
+t_prepared=$(clock)
+
+SCENARIOS="${scenarios[*]}" "$here/build-initramfs.sh" "$cache" "$tmp/initramfs.cpio.gz" "${files[@]}" \
+    2>"$tmp/build.err" || {
+    sed 's/^/# /' "$tmp/build.err"
+    bail "build-initramfs.sh failed"
+}
+t_built=$(clock)
+
+# Boot the ELF vmlinux when prepare.sh could make one (PVH entry: no
+# decompression in the guest, ~3 s less under TCG), else the bzImage.
+kernel=$kdir/vmlinux
+[ -e "$kernel" ] || kernel=$kdir/vmlinuz
+
+# Overall limit: the guest enforces each scenario's own, this only catches a
+# guest that stopped making progress altogether.
+default_timeout=60
+limit=${HVRELAY_VM_TIMEOUT:-}
+if [ -z "$limit" ]; then
+    limit=120
+    for s in "${scenarios[@]}"; do
+        t=$(sed -n 's/^# *vm-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -n 1)
+        limit=$(( limit + ${t:-$default_timeout} + 5 ))
+    done
+fi
+
+append="console=ttyS0 quiet panic=-1 cryptomgr.notests hvrelay.vmtest=1 hvrelay.timeout=$default_timeout"
+[ "${HVRELAY_VM_VERBOSE:-0}" = 1 ] && append="$append hvrelay.verbose=1"
+
+# --- boot -----------------------------------------------------------------------
+
+console=$tmp/console.log
+: >"$console"
+qemu-system-x86_64 -accel tcg -m 512 -smp "$smp" -nographic -no-reboot -nic none \
+    -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append" \
+    </dev/null >"$console" 2>&1 &
+qpid=$!
+t_boot=$(clock)
+t_first=
+timed_out=
+while kill -0 "$qpid" 2>/dev/null; do
+    now=$(clock)
+    if [ -z "$t_first" ] && grep -qa 'HVRELAY-VM: scenarios' "$console"; then
+        t_first=$now
+    fi
+    if [ $(( now - t_boot )) -ge $(( limit * 100 )) ]; then
+        timed_out=1
+        kill -KILL "$qpid" 2>/dev/null || true
+        break
+    fi
+    sleep 0.1
+done
+qrc=0
+wait "$qpid" || qrc=$?
+qpid=
+t_end=$(clock)
+
+if [ -n "${HVRELAY_VM_LOG:-}" ]; then
+    cp "$console" "$HVRELAY_VM_LOG" || true
+fi
+
+# --- report -------------------------------------------------------------------
+
+total=${#scenarios[@]}
+names=()
+for s in "${scenarios[@]}"; do
+    s=$(basename "$s")
+    names+=("${s%.sh}")
+done
+
+tr -d '\r' <"$console" >"$tmp/console.txt"
+if grep -aq 'HVRELAY-TAP: Bail out!' "$tmp/console.txt"; then
+    bail "guest: $(sed -n 's/.*HVRELAY-TAP: Bail out! *//p' "$tmp/console.txt" | head -n 1)"
+fi
+
+if [ -n "$timed_out" ]; then
+    why="guest killed after ${limit}s without finishing"
+elif grep -aq 'HVRELAY-VM: done' "$tmp/console.txt"; then
+    why="guest reported no result for it"
+else
+    why="guest stopped before reporting (qemu exit status $qrc)"
+fi
+
+echo "1..$total"
+next=1
+missing=0
+fill_to() {
+    while [ "$next" -lt "$1" ]; do
+        echo "not ok $next - ${names[next - 1]} # $why"
+        missing=$((missing + 1))
+        next=$((next + 1))
+    done
+}
+while IFS= read -r line; do
+    case $line in
+        *"HVRELAY-TAP: "*)
+            tap=${line#*HVRELAY-TAP: }
+            if [[ $tap =~ ^(ok|not\ ok)\ ([0-9]+)\ (.*)$ ]]; then
+                n=${BASH_REMATCH[2]}
+                [ "$n" -ge "$next" ] && [ "$n" -le "$total" ] || continue
+                fill_to "$n"
+                echo "$tap"
+                next=$((n + 1))
+            elif [[ $tap =~ ^1\.\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" != "$total" ]; then
+                echo "# guest planned ${BASH_REMATCH[1]} scenarios, the host sent $total"
+            fi
+            ;;
+        *"HVRELAY-DIAG: "*)
+            echo "# ${line#*HVRELAY-DIAG: }"
+            ;;
+    esac
+done <"$tmp/console.txt"
+fill_to $((total + 1))
+
+if [ "$missing" -gt 0 ]; then
+    # Whatever the kernel said last (a panic, an oops) explains a dead guest.
+    echo "# --- last console lines ---"
+    grep -av 'HVRELAY-' "$tmp/console.txt" | tail -n 40 | sed 's/^/# /'
+fi
+
+# Host wall clock from QEMU's start, and the guest's own uptime (kernel
+# start, after firmware) at the same point.
+boot=-
+[ -z "$t_first" ] || boot=$(secs $(( t_first - t_boot )))s
+up=$(sed -n 's/.*HVRELAY-VM: scenarios uptime=\([0-9.]*\).*/\1/p' "$tmp/console.txt" | head -n 1)
+echo "# vm: kernel $(basename "$kdir") ($(basename "$kernel")), prepare $(secs $(( t_prepared - t_start )))s," \
+    "initramfs $(secs $(( t_built - t_prepared )))s, boot to first scenario $boot (guest uptime ${up:--}s)," \
+    "guest $(secs $(( t_end - t_boot )))s, total $(secs $(( t_end - t_start )))s"
+exit 0
