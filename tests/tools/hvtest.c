@@ -464,6 +464,7 @@ enum {
 	OPT_HELP
 };
 
+/* Listed in enum order: diagnostics index it by option code. */
 static const struct option long_opts[] = {
 	{ "send", required_argument, NULL, OPT_SEND },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -1204,10 +1205,24 @@ static void raise_fd_limit(void)
 	}
 }
 
+static void start_connects(struct run *run, const struct config *cfg,
+			   uint64_t now)
+{
+	run_reserve(run, cfg->conns);
+	for (uint64_t i = 0; i < cfg->conns; i++) {
+		struct conn *c = &run->conns[run->n_conns++];
+
+		conn_init(c, i, cfg->seed + i, cfg->expect_seed + i);
+		c->first_attempt_us = now;
+		conn_start_connect(c, cfg, now);
+	}
+}
+
 static int cmd_run(const struct config *cfg)
 {
 	struct run run;
 	uint64_t now = now_us();
+	int rc;
 
 	memset(&run, 0, sizeof(run));
 	run.listen_fd = -1;
@@ -1217,17 +1232,14 @@ static int cmd_run(const struct config *cfg)
 		run_reserve(&run, 64);
 		run.listen_fd = open_listener(cfg);
 		announce_listening(cfg);
-		return run_loop(&run, cfg);
+	} else {
+		start_connects(&run, cfg, now);
 	}
-	run_reserve(&run, cfg->conns);
-	for (uint64_t i = 0; i < cfg->conns; i++) {
-		struct conn *c = &run.conns[run.n_conns++];
-
-		conn_init(c, i, cfg->seed + i, cfg->expect_seed + i);
-		c->first_attempt_us = now;
-		conn_start_connect(c, cfg, now);
-	}
-	return run_loop(&run, cfg);
+	rc = run_loop(&run, cfg);
+	/* Only sanitizer runs care; the process exits right after. */
+	free(run.conns);
+	free(run.pfds);
+	return rc;
 }
 
 static int cmd_digest(int argc, char **argv)
