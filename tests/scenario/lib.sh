@@ -57,7 +57,22 @@ diag() {
 	sed 's/^/# /' "$@"
 }
 
+no_sanitizer_report() {
+	! cat "$TMP"/*.log 2>/dev/null | grep -q "Sanitizer\|runtime error"
+}
+
+# Ends every test: the relay still running stops the graceful way and must
+# exit 0, and no relay may have logged a sanitizer report.
 done_testing() {
+	local status
+	if [ -n "$RELAY_PID" ] && kill -0 "$RELAY_PID" 2>/dev/null; then
+		kill -TERM "$RELAY_PID"
+		wait "$RELAY_PID"
+		status=$?
+		check "hvrelay stops cleanly on SIGTERM (status $status)" \
+		    test "$status" -eq 0
+	fi
+	check "no sanitizer report from hvrelay" no_sanitizer_report
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }

@@ -11,6 +11,8 @@ cat >"$TMP/relay.conf" <<CONF
 listen = tcp:127.0.0.1:$relay_port
 connect = tcp:127.0.0.1:$target_port
 CONF
+# In a sanitizer build, freed memory sits in quarantine and would count.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 start_relay "$TMP/relay.conf" || exit 1
 before=$(peak_rss_kib "$RELAY_PID")
 
