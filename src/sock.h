@@ -49,7 +49,8 @@ evutil_socket_t sock_connect(const struct sock_addr *addr,
 /* After the socket became writable: 0, or why the connect failed. */
 int sock_connect_result(evutil_socket_t fd);
 
-/* Options every relayed socket gets once connected or accepted. */
+/* Options every relayed socket gets once connected or accepted; the socket
+ * is already non-blocking and close-on-exec. */
 void sock_tune_stream(evutil_socket_t fd);
 int sock_shutdown_write(evutil_socket_t fd);
 /* Makes the next close send a reset instead of an orderly FIN. */

@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,7 +340,9 @@ sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0) {
 		return fd;
 	}
-	if (errno == EINPROGRESS || errno == EAGAIN) {
+	/* Only EINPROGRESS means "in progress": a Unix socket answers EAGAIN
+	 * when the listener's backlog is full, which is a failed attempt. */
+	if (errno == EINPROGRESS) {
 		*pending = 1;
 		return fd;
 	}
@@ -377,8 +378,6 @@ sock_tune_stream(evutil_socket_t fd)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	}
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	(void)evutil_make_socket_nonblocking(fd);
 }
 
 int

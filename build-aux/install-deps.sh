@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs, from Debian/Ubuntu packages, what building hvrelay needs, and
+# with --tests what its test suite needs too. Uses sudo when not root.
+set -eu
+
+packages="build-essential autoconf automake pkg-config libevent-dev libinih-dev"
+if [ "${1:-}" = "--tests" ]; then
+	packages="$packages python3 iproute2"
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+fi
+# Skip apt entirely when everything is there already.
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	$sudo apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $missing
+fi
