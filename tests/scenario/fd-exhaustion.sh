@@ -3,19 +3,7 @@
 # how to fix it, and serves the waiting clients as descriptors free up.
 . "$TESTS_DIR/scenario/lib.sh"
 
-free_port relay_port
-free_port target_port
-cat >"$TMP/relay.conf" <<CONF
-connect-timeout = 10s
-
-[fd]
-listen = tcp:127.0.0.1:$relay_port
-connect = tcp:127.0.0.1:$target_port
-CONF
-(ulimit -n 40 && exec "$HVRELAY" -c "$TMP/relay.conf") 2>"$TMP/relay.log" &
-RELAY_PID=$!
-track $RELAY_PID
-wait_for 10 grep -q "started:" "$TMP/relay.log"
+RELAY_NOFILE=40 start_tcp_forward fd "connect-timeout = 10s" || exit 1
 check "a too-low descriptor limit is reported at start" \
     grep -q "raise LimitNOFILE" "$TMP/relay.log"
 

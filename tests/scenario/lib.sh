@@ -113,11 +113,17 @@ wait_for() {
 }
 
 # start_relay CONFIG [ARGS...]: runs hvrelay in the background, logging to
-# $TMP/relay.log, and waits until every listener is up.
+# $TMP/relay.log, and waits until every listener is up. With $RELAY_NOFILE
+# set, the relay may hold only that many descriptors.
 start_relay() {
 	local conf=$1
 	shift
-	"$HVRELAY" -c "$conf" "$@" 2>"$TMP/relay.log" &
+	(
+		if [ -n "${RELAY_NOFILE:-}" ]; then
+			ulimit -n "$RELAY_NOFILE"
+		fi
+		exec "$HVRELAY" -c "$conf" "$@"
+	) 2>"$TMP/relay.log" &
 	RELAY_PID=$!
 	track "$RELAY_PID"
 	if ! wait_for 10 grep -q "started:" "$TMP/relay.log"; then
@@ -125,6 +131,23 @@ start_relay() {
 		diag "$TMP/relay.log"
 		return 1
 	fi
+}
+
+# start_tcp_forward NAME [LINE...]: picks $relay_port and $target_port and
+# runs a relay with one forward NAME from the first to the second; LINEs
+# are added to the section, $RELAY_GLOBALS goes before it.
+start_tcp_forward() {
+	local name=$1
+	shift
+	free_port relay_port
+	free_port target_port
+	{
+		printf '%s\n' "${RELAY_GLOBALS:-}"
+		printf '[%s]\nlisten = tcp:127.0.0.1:%s\nconnect = tcp:127.0.0.1:%s\n' \
+		    "$name" "$relay_port" "$target_port"
+		printf '%s\n' "$@"
+	} >"$TMP/$name.conf"
+	start_relay "$TMP/$name.conf"
 }
 
 # start_server NAME ENDPOINT [HVTEST OPTIONS...]: an hvtest listener whose

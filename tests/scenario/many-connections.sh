@@ -3,14 +3,7 @@
 # data both ways, all intact.
 . "$TESTS_DIR/scenario/lib.sh"
 
-free_port relay_port
-free_port target_port
-cat >"$TMP/relay.conf" <<CONF
-[many]
-listen = tcp:127.0.0.1:$relay_port
-connect = tcp:127.0.0.1:$target_port
-CONF
-start_relay "$TMP/relay.conf" || exit 1
+start_tcp_forward many || exit 1
 
 start_server many "tcp:127.0.0.1:$target_port" --count 400 --send 256K \
     --seed 11 --expect 256K --hold-ms 200 --timeout 60

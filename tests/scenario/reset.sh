@@ -2,14 +2,7 @@
 # A reset on one side becomes a reset on the other, in both directions.
 . "$TESTS_DIR/scenario/lib.sh"
 
-free_port relay_port
-free_port target_port
-cat >"$TMP/relay.conf" <<CONF
-[rst]
-listen = tcp:127.0.0.1:$relay_port
-connect = tcp:127.0.0.1:$target_port
-CONF
-start_relay "$TMP/relay.conf" || exit 1
+start_tcp_forward rst || exit 1
 
 # Connects (or accepts), sends a little, then closes with SO_LINGER 0.
 resetter() {

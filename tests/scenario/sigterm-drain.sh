@@ -3,16 +3,7 @@
 # intact, then exits 0; shutdown-timeout cuts connections that linger.
 . "$TESTS_DIR/scenario/lib.sh"
 
-free_port relay_port
-free_port target_port
-cat >"$TMP/relay.conf" <<CONF
-shutdown-timeout = 20s
-
-[drain]
-listen = tcp:127.0.0.1:$relay_port
-connect = tcp:127.0.0.1:$target_port
-CONF
-start_relay "$TMP/relay.conf" || exit 1
+RELAY_GLOBALS="shutdown-timeout = 20s" start_tcp_forward drain || exit 1
 
 start_server drain "tcp:127.0.0.1:$target_port" --send 64M --timeout 30
 "$HVTEST" connect "tcp:127.0.0.1:$relay_port" --read-rate 32M \
@@ -31,14 +22,7 @@ check "hvrelay exited 0 after draining" test $? -eq 0
 diag "$TMP/client.out"
 
 # A connection that never ends is cut when shutdown-timeout expires.
-cat >"$TMP/short.conf" <<CONF
-shutdown-timeout = 500ms
-
-[stuck]
-listen = tcp:127.0.0.1:$relay_port
-connect = tcp:127.0.0.1:$target_port
-CONF
-start_relay "$TMP/short.conf" || exit 1
+RELAY_GLOBALS="shutdown-timeout = 500ms" start_tcp_forward stuck || exit 1
 start_server stuck "tcp:127.0.0.1:$target_port" --delay-ms 20000 --timeout 30
 "$HVTEST" connect "tcp:127.0.0.1:$relay_port" --timeout 30 \
     >"$TMP/stuck.out" 2>&1 &

@@ -4,16 +4,9 @@
 # bounded.
 . "$TESTS_DIR/scenario/lib.sh"
 
-free_port relay_port
-free_port target_port
-cat >"$TMP/relay.conf" <<CONF
-[slow]
-listen = tcp:127.0.0.1:$relay_port
-connect = tcp:127.0.0.1:$target_port
-CONF
 # In a sanitizer build, freed memory sits in quarantine and would count.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
-start_relay "$TMP/relay.conf" || exit 1
+start_tcp_forward slow || exit 1
 before=$(peak_rss_kib "$RELAY_PID")
 
 start_server push "tcp:127.0.0.1:$target_port" --send 256M --timeout 90
