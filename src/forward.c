@@ -26,6 +26,11 @@ forward_start(struct forward *fwd, struct daemon *daemon,
 	}
 	log_info("%s: listening on %s, forwarding to %s", conf->name,
 	    conf->listen.text, conf->connect.text);
+	if (conf->sock_opts.buffer_size != 0) {
+		log_info("%s: buffer-size %u: the listening socket's buffer is %llu bytes",
+		    conf->name, (unsigned)conf->sock_opts.buffer_size,
+		    (unsigned long long)listener_buffer_size(fwd->listener));
+	}
 	return 0;
 }
 

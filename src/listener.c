@@ -123,6 +123,12 @@ listener_resume(struct listener *l, unsigned reason)
 	}
 }
 
+uint64_t
+listener_buffer_size(const struct listener *l)
+{
+	return sock_buffer_size(evconnlistener_get_fd(l->lev));
+}
+
 void
 listener_close(struct listener *l)
 {

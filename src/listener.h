@@ -24,5 +24,6 @@ struct listener *listener_open(struct event_base *base, const char *name,
 void listener_pause(struct listener *l, unsigned reason);
 void listener_resume(struct listener *l, unsigned reason);
 void listener_close(struct listener *l);
+uint64_t listener_buffer_size(const struct listener *l);
 
 #endif

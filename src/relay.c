@@ -330,9 +330,11 @@ start_relaying(struct conn *c)
 	}
 	c->relaying = 1;
 	c->last_active_ms = sock_monotonic_ms();
-	log_debug("%s: %s connected to %s after %u attempt(s)",
+	log_debug("%s: %s connected to %s after %u attempt(s), buffers: client %llu, target %llu bytes",
 	    c->fwd->conf->name, c->peer, c->fwd->conf->connect.text,
-	    c->attempts);
+	    c->attempts,
+	    (unsigned long long)sock_buffer_size(bufferevent_getfd(c->bev[CLIENT])),
+	    (unsigned long long)sock_buffer_size(fd));
 	bufferevent_enable(c->bev[CLIENT], EV_READ | EV_WRITE);
 	bufferevent_enable(c->bev[TARGET], EV_READ | EV_WRITE);
 	update_inactivity_timer(c);

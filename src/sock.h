@@ -56,6 +56,10 @@ int sock_shutdown_write(evutil_socket_t fd);
 /* Makes the next close send a reset instead of an orderly FIN. */
 void sock_set_abortive(evutil_socket_t fd);
 
+/* The buffer size the kernel really uses for the socket (for vsock, the
+ * transport's buffer), to show that buffer-size took effect. */
+uint64_t sock_buffer_size(evutil_socket_t fd);
+
 void sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
     size_t outlen);
 

@@ -380,6 +380,29 @@ sock_tune_stream(evutil_socket_t fd)
 	}
 }
 
+uint64_t
+sock_buffer_size(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned long long vsize = 0;
+	int size = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_VSOCK) {
+		len = sizeof(vsize);
+		if (getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &vsize,
+		    &len) == 0) {
+			return vsize;
+		}
+	}
+	len = sizeof(size);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) != 0) {
+		return 0;
+	}
+	return (uint64_t)size;
+}
+
 int
 sock_shutdown_write(evutil_socket_t fd)
 {
