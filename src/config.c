@@ -212,6 +212,38 @@ apply_log_level(struct parse_ctx *ctx, struct forward_conf *fwd,
 }
 
 static int
+apply_log_target(struct parse_ctx *ctx, struct forward_conf *fwd,
+    const char *value, char *err, size_t errlen)
+{
+	(void)fwd;
+	if (log_target_parse(value, &ctx->cfg->log_target) != 0) {
+		snprintf(err, errlen, "expected stderr or syslog");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+apply_control_socket(struct parse_ctx *ctx, struct forward_conf *fwd,
+    const char *value, char *err, size_t errlen)
+{
+	char *path = ctx->cfg->control_socket;
+
+	(void)fwd;
+	if (strcmp(value, "off") == 0) {
+		path[0] = '\0';
+		return 0;
+	}
+	if (value[0] != '/' || strlen(value) >= sizeof(ctx->cfg->control_socket)) {
+		snprintf(err, errlen,
+		    "expected an absolute path of at most 107 characters, or off");
+		return -1;
+	}
+	snprintf(path, sizeof(ctx->cfg->control_socket), "%s", value);
+	return 0;
+}
+
+static int
 apply_shutdown_timeout(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
@@ -231,6 +263,8 @@ static const struct key_def keys[] = {
 	{ "max-connections", SCOPE_GLOBAL | SCOPE_SECTION, apply_max_connections },
 	{ "buffer-size", SCOPE_GLOBAL | SCOPE_SECTION, apply_buffer_size },
 	{ "log-level", SCOPE_GLOBAL, apply_log_level },
+	{ "log", SCOPE_GLOBAL, apply_log_target },
+	{ "control-socket", SCOPE_GLOBAL, apply_control_socket },
 	{ "shutdown-timeout", SCOPE_GLOBAL, apply_shutdown_timeout },
 };
 
@@ -348,8 +382,8 @@ valid_section_name(const char *name)
 	return 1;
 }
 
-static struct forward_conf *
-find_forward(struct config *cfg, const char *name)
+const struct forward_conf *
+config_find_forward(const struct config *cfg, const char *name)
 {
 	size_t i;
 
@@ -364,7 +398,8 @@ find_forward(struct config *cfg, const char *name)
 static void
 start_section(struct parse_ctx *ctx, const char *name)
 {
-	struct forward_conf *dup = NULL, *grown = NULL;
+	const struct forward_conf *dup = NULL;
+	struct forward_conf *grown = NULL;
 
 	check_section(ctx);
 	ctx->section = NULL;
@@ -376,7 +411,7 @@ start_section(struct parse_ctx *ctx, const char *name)
 		    name);
 		return;
 	}
-	dup = find_forward(ctx->cfg, name);
+	dup = config_find_forward(ctx->cfg, name);
 	if (dup != NULL) {
 		report(ctx, ctx->line, "[%s]: duplicate section (first at line %d)",
 		    name, dup->line);
@@ -506,9 +541,26 @@ check_listen_conflicts(struct parse_ctx *ctx)
 	}
 }
 
+/* RUNDIR/NAME.sock for NAME.conf, so that every instance has its own. */
+static void
+default_control_socket(struct config *cfg)
+{
+	const char *base = strrchr(cfg->path, '/');
+	size_t len;
+
+	base = base != NULL ? base + 1 : cfg->path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".conf") == 0) {
+		len -= 5;
+	}
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket),
+	    "%s/%.*s.sock", RUNDIR, (int)len, base);
+}
+
 static void
 init_defaults(struct parse_ctx *ctx)
 {
+	default_control_socket(ctx->cfg);
 	ctx->cfg->log_level = LOG_LEVEL_INFO;
 	ctx->cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
 	ctx->cfg->shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;

@@ -32,6 +32,8 @@ struct forward_conf {
 struct config {
 	char *path;
 	enum log_level log_level;
+	enum log_target log_target;
+	char control_socket[ENDPOINT_PATH_MAX]; /* "" when turned off */
 	unsigned max_connections;
 	uint64_t shutdown_timeout_ms;
 	struct forward_conf *forwards;
@@ -42,5 +44,7 @@ struct config {
  * "FILE:LINE: message" per line (free both with free/config_free). */
 struct config *config_load(const char *path, char **errors);
 void config_free(struct config *cfg);
+const struct forward_conf *config_find_forward(const struct config *cfg,
+    const char *name);
 
 #endif

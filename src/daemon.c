@@ -3,30 +3,37 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "activation.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "relay.h"
+#include "reload.h"
+#include "stats.h"
 
 /* Descriptors kept free for listeners, logs and libevent itself. */
 #define SPARE_DESCRIPTORS 32
+#define STATUS_INTERVAL_S 5
 
 static void
-pause_all(struct daemon *d, unsigned reason)
+each_listening(struct daemon *d, void (*fn)(struct forward *, unsigned),
+    unsigned reason)
 {
-	size_t i;
+	struct forward *fwd = NULL;
 
-	for (i = 0; i < d->nforwards; i++) {
-		forward_pause(&d->forwards[i], reason);
+	for (fwd = d->forwards; fwd != NULL; fwd = fwd->next) {
+		fn(fwd, reason);
 	}
 }
 
-static void
-resume_all(struct daemon *d, unsigned reason)
+void
+daemon_apply_limit(struct daemon *d)
 {
-	size_t i;
-
-	for (i = 0; i < d->nforwards; i++) {
-		forward_resume(&d->forwards[i], reason);
+	if (d->active >= d->cfg->max_connections) {
+		each_listening(d, forward_pause, PAUSE_GLOBAL_LIMIT);
+	} else {
+		each_listening(d, forward_resume, PAUSE_GLOBAL_LIMIT);
 	}
 }
 
@@ -34,19 +41,35 @@ void
 daemon_conn_opened(struct daemon *d)
 {
 	d->active++;
-	if (d->active >= d->cfg->max_connections) {
+	if (d->active == d->cfg->max_connections) {
 		log_debug("%u connections, the global limit: pausing every listener",
 		    d->active);
-		pause_all(d, PAUSE_GLOBAL_LIMIT);
+	}
+	daemon_apply_limit(d);
+}
+
+static void
+unlink_draining(struct daemon *d, struct forward *fwd)
+{
+	struct forward **p = NULL;
+
+	for (p = &d->draining; *p != NULL; p = &(*p)->next) {
+		if (*p == fwd) {
+			*p = fwd->next;
+			return;
+		}
 	}
 }
 
 void
-daemon_conn_closed(struct daemon *d)
+daemon_conn_closed(struct daemon *d, struct forward *fwd)
 {
 	d->active--;
-	if (d->active < d->cfg->max_connections) {
-		resume_all(d, PAUSE_GLOBAL_LIMIT);
+	daemon_apply_limit(d);
+	if (fwd->removed && fwd->active == 0) {
+		log_info("%s: its last connection has finished", fwd->conf.name);
+		unlink_draining(d, fwd);
+		forward_free(fwd);
 	}
 	if (d->stopping && d->active == 0) {
 		event_base_loopexit(d->base, NULL);
@@ -54,31 +77,39 @@ daemon_conn_closed(struct daemon *d)
 }
 
 static void
+abort_all(struct forward *list, const char *reason)
+{
+	for (; list != NULL; list = list->next) {
+		while (list->conns != NULL) {
+			relay_abort(list->conns, reason);
+		}
+	}
+}
+
+static void
 on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	size_t i;
 
 	(void)fd;
 	(void)what;
 	log_warn("shutdown-timeout reached: closing %u connection(s)",
 	    d->active);
-	for (i = 0; i < d->nforwards; i++) {
-		while (d->forwards[i].conns != NULL) {
-			relay_abort(d->forwards[i].conns, "shutdown timeout");
-		}
-	}
+	abort_all(d->forwards, "shutdown timeout");
+	abort_all(d->draining, "shutdown timeout");
 	event_base_loopexit(d->base, NULL);
 }
 
 static void
 stop_listening(struct daemon *d)
 {
-	size_t i;
+	struct forward *fwd = NULL;
 
-	for (i = 0; i < d->nforwards; i++) {
-		forward_stop_listening(&d->forwards[i]);
+	for (fwd = d->forwards; fwd != NULL; fwd = fwd->next) {
+		forward_stop_listening(fwd);
 	}
+	control_close(d->control);
+	d->control = NULL;
 }
 
 static void
@@ -92,6 +123,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	d->stopping = 1;
+	notify_stopping();
 	stop_listening(d);
 	if (d->active == 0) {
 		log_info("signal %d: stopping", (int)sig);
@@ -110,7 +142,7 @@ static void
 warn_descriptor_limit(const struct daemon *d)
 {
 	uint64_t limit = sock_descriptor_limit();
-	uint64_t need = 2ULL * d->cfg->max_connections + d->nforwards +
+	uint64_t need = 2ULL * d->cfg->max_connections + d->cfg->nforwards +
 	    SPARE_DESCRIPTORS;
 
 	if (limit < need) {
@@ -120,46 +152,120 @@ warn_descriptor_limit(const struct daemon *d)
 	}
 }
 
-static int
-start_forwards(struct daemon *d)
+static void
+report_status(struct daemon *d, int ready)
+{
+	char status[128];
+
+	stats_summary(d, status, sizeof(status));
+	if (ready) {
+		notify_ready(status);
+	} else {
+		notify_status(status);
+	}
+}
+
+static void
+open_control(struct daemon *d)
 {
 	char err[256];
-	size_t i;
 
-	d->forwards = calloc(d->cfg->nforwards, sizeof(*d->forwards));
-	if (d->forwards == NULL) {
-		log_error("out of memory");
-		return -1;
+	if (d->control != NULL || d->cfg->control_socket[0] == '\0') {
+		return;
 	}
-	for (i = 0; i < d->cfg->nforwards; i++) {
-		const struct forward_conf *conf = &d->cfg->forwards[i];
+	d->control = control_open(d, d->cfg->control_socket, err, sizeof(err));
+	if (d->control == NULL) {
+		log_warn("control socket %s: %s; 'hvrelay status' will not work (set control-socket)",
+		    d->cfg->control_socket, err);
+	}
+}
 
-		if (forward_start(&d->forwards[i], d, conf, err,
-		    sizeof(err)) != 0) {
-			log_error("%s: cannot listen on %s: %s", conf->name,
-			    conf->listen.text, err);
-			return -1;
-		}
-		d->nforwards++;
+/* Several SIGHUPs in a row make one reload: the signal only schedules it. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	if (!d->stopping) {
+		event_active(d->reload_ev, EV_TIMEOUT, 0);
 	}
-	return 0;
+}
+
+static void
+do_reload(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config *cfg = NULL;
+	char *errors = NULL;
+
+	(void)fd;
+	(void)what;
+	if (d->stopping) {
+		return;
+	}
+	notify_reloading();
+	log_info("reloading %s", d->config_path);
+	cfg = config_load(d->config_path, &errors);
+	if (cfg == NULL) {
+		log_error("reload failed, keeping the running configuration:\n%s",
+		    errors != NULL ? errors : "out of memory");
+		free(errors);
+	} else if (reload_apply(d, cfg) != 0) {
+		log_error("reload failed, keeping the running configuration");
+		config_free(cfg);
+		cfg = NULL;
+	}
+	if (cfg == NULL) {
+		d->failed_reloads++;
+	} else {
+		d->reloads++;
+		log_set_target(cfg->log_target);
+		open_control(d);
+		warn_descriptor_limit(d);
+		log_info("reloaded");
+	}
+	report_status(d, 1);
+}
+
+static void
+on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	stats_log(arg);
+}
+
+static void
+on_status_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	report_status(arg, 0);
 }
 
 static int
-watch_signals(struct daemon *d)
+add_signal(struct daemon *d, struct event **ev, int sig, event_callback_fn fn)
 {
-	d->on_term = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
-	d->on_int = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+	*ev = evsignal_new(d->base, sig, fn, d);
+	return *ev != NULL && evsignal_add(*ev, NULL) == 0 ? 0 : -1;
+}
+
+static int
+watch_events(struct daemon *d)
+{
+	d->reload_ev = event_new(d->base, -1, 0, do_reload, d);
 	d->shutdown_timer = evtimer_new(d->base, on_shutdown_timeout, d);
-	if (d->on_term == NULL || d->on_int == NULL ||
-	    d->shutdown_timer == NULL) {
+	d->status_tick = event_new(d->base, -1, EV_PERSIST, on_status_tick, d);
+	if (d->reload_ev == NULL || d->shutdown_timer == NULL ||
+	    d->status_tick == NULL) {
 		return -1;
 	}
-	if (evsignal_add(d->on_term, NULL) != 0 ||
-	    evsignal_add(d->on_int, NULL) != 0) {
-		return -1;
-	}
-	return 0;
+	return add_signal(d, &d->on_term, SIGTERM, on_stop_signal) |
+	    add_signal(d, &d->on_int, SIGINT, on_stop_signal) |
+	    add_signal(d, &d->on_hup, SIGHUP, on_hup) |
+	    add_signal(d, &d->on_usr1, SIGUSR1, on_usr1);
 }
 
 static void
@@ -171,40 +277,74 @@ free_event(struct event *ev)
 }
 
 static void
-daemon_free(struct daemon *d)
+free_forwards(struct forward *list)
 {
-	stop_listening(d);
-	free(d->forwards);
-	free_event(d->on_term);
-	free_event(d->on_int);
-	free_event(d->shutdown_timer);
-	if (d->base != NULL) {
-		event_base_free(d->base);
+	struct forward *next = NULL;
+
+	for (; list != NULL; list = next) {
+		next = list->next;
+		forward_free(list);
 	}
 }
 
+static void
+daemon_free(struct daemon *d)
+{
+	stop_listening(d);
+	free_forwards(d->forwards);
+	free_forwards(d->draining);
+	activation_free(d->activation);
+	free_event(d->on_term);
+	free_event(d->on_int);
+	free_event(d->on_hup);
+	free_event(d->on_usr1);
+	free_event(d->reload_ev);
+	free_event(d->shutdown_timer);
+	free_event(d->status_tick);
+	if (d->base != NULL) {
+		event_base_free(d->base);
+	}
+	config_free(d->cfg);
+}
+
+static int
+start(struct daemon *d, struct config *cfg)
+{
+	struct timeval tick = { STATUS_INTERVAL_S, 0 };
+
+	d->activation = activation_receive(d->base);
+	if (reload_apply(d, cfg) != 0) {
+		config_free(cfg);
+		return -1;
+	}
+	activation_report_unused(d->activation);
+	open_control(d);
+	warn_descriptor_limit(d);
+	event_add(d->status_tick, &tick);
+	log_info("started: %zu forward(s), max-connections %u",
+	    cfg->nforwards, cfg->max_connections);
+	report_status(d, 1);
+	return 0;
+}
+
 int
-daemon_run(struct config *cfg)
+daemon_run(struct config *cfg, const char *config_path)
 {
 	struct daemon d = { 0 };
 	int status = EXIT_FAILURE;
 
-	d.cfg = cfg;
+	d.config_path = config_path;
+	d.started_ms = sock_monotonic_ms();
+	log_set_target(cfg->log_target);
 	d.base = event_base_new();
-	if (d.base == NULL) {
-		log_error("cannot create the event loop");
-		return EXIT_FAILURE;
-	}
-	if (watch_signals(&d) != 0) {
-		log_error("cannot watch signals");
+	if (d.base == NULL || watch_events(&d) != 0) {
+		log_error("cannot set up the event loop");
+		config_free(cfg);
 		goto done;
 	}
-	if (start_forwards(&d) != 0) {
+	if (start(&d, cfg) != 0) {
 		goto done;
 	}
-	warn_descriptor_limit(&d);
-	log_info("started: %zu forward(s), max-connections %u", d.nforwards,
-	    cfg->max_connections);
 	if (event_base_dispatch(d.base) != 0) {
 		log_error("the event loop failed");
 		goto done;

@@ -1,30 +1,46 @@
 /* The daemon's lifecycle: one event loop for every forward, signals,
- * the process-wide connection limit and graceful shutdown. */
+ * reloads, the process-wide connection limit and graceful shutdown. */
 #ifndef HVRELAY_DAEMON_H
 #define HVRELAY_DAEMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
 #include "config.h"
 #include "forward.h"
 
+struct control;
+struct activation;
+
 struct daemon {
 	struct event_base *base;
 	struct config *cfg;
-	struct forward *forwards;
-	size_t nforwards;
+	const char *config_path;
+	struct forward *forwards; /* as configured, in file order */
+	struct forward *draining; /* removed by a reload, still connected */
 	unsigned active;
+	uint64_t started_ms;
+	uint64_t reloads;
+	uint64_t failed_reloads;
 	int stopping;
 	struct event *on_term;
 	struct event *on_int;
+	struct event *on_hup;
+	struct event *on_usr1;
+	struct event *reload_ev;
 	struct event *shutdown_timer;
+	struct event *status_tick;
+	struct control *control;
+	struct activation *activation;
 };
 
 /* Runs until stopped; returns the process exit status. */
-int daemon_run(struct config *cfg);
+int daemon_run(struct config *cfg, const char *config_path);
 void daemon_conn_opened(struct daemon *d);
-void daemon_conn_closed(struct daemon *d);
+void daemon_conn_closed(struct daemon *d, struct forward *fwd);
+/* Pauses or resumes every listener to match the global limit. */
+void daemon_apply_limit(struct daemon *d);
 
 #endif

@@ -18,6 +18,7 @@ struct listener {
 	struct event *retry;
 	struct sock_addr addr;
 	unsigned paused;
+	int adopted; /* passed by the service manager, which owns its file */
 	listener_accept_fn accept_fn;
 	void *arg;
 };
@@ -57,49 +58,110 @@ listener_error(struct evconnlistener *lev, void *arg)
 	evtimer_add(l->retry, &tv);
 }
 
-struct listener *
-listener_open(struct event_base *base, const char *name,
-    const struct sock_addr *addr, const struct sock_options *opts,
-    listener_accept_fn accept_fn, void *arg, char *err, size_t errlen)
+/* Wraps a listening socket; with addr set, closing also removes its
+ * socket file. */
+static struct listener *
+listener_wrap(struct event_base *base, evutil_socket_t fd,
+    const struct sock_addr *addr, char *err, size_t errlen)
 {
 	struct listener *l = calloc(1, sizeof(*l));
-	evutil_socket_t fd = -1;
 
 	if (l == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(l->name, sizeof(l->name), "%s", name);
-	l->addr = *addr;
-	l->accept_fn = accept_fn;
-	l->arg = arg;
+	if (addr != NULL) {
+		l->addr = *addr;
+	}
+	l->lev = evconnlistener_new(base, listener_accepted, l,
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED, 0, fd);
+	l->retry = evtimer_new(base, listener_retry, l);
+	if (l->lev == NULL || l->retry == NULL) {
+		snprintf(err, errlen, "cannot watch the listening socket");
+		if (l->lev != NULL) {
+			evconnlistener_free(l->lev);
+		}
+		if (l->retry != NULL) {
+			event_free(l->retry);
+		}
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->lev, listener_error);
+	l->paused = PAUSE_NO_OWNER;
+	return l;
+}
+
+struct listener *
+listener_open(struct event_base *base, const struct sock_addr *addr,
+    const struct sock_options *opts, char *err, size_t errlen)
+{
+	struct listener *l = NULL;
+	evutil_socket_t fd;
+
 	/* Created by hand: libevent's own bind sets TCP keepalive options
 	 * that AF_VSOCK rejects. */
 	fd = sock_listen(addr, opts, err, errlen);
 	if (fd < 0) {
-		goto fail;
+		return NULL;
 	}
-	l->lev = evconnlistener_new(base, listener_accepted, l,
-	    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	l->retry = evtimer_new(base, listener_retry, l);
-	if (l->lev == NULL || l->retry == NULL) {
-		snprintf(err, errlen, "cannot watch the listening socket");
-		goto fail;
-	}
-	evconnlistener_set_error_cb(l->lev, listener_error);
-	return l;
-fail:
-	if (l->lev != NULL) {
-		evconnlistener_free(l->lev);
-	}
-	if (l->retry != NULL) {
-		event_free(l->retry);
-	}
-	if (fd >= 0) {
+	l = listener_wrap(base, fd, addr, err, errlen);
+	if (l == NULL) {
 		sock_close_listener(fd, addr);
 	}
-	free(l);
-	return NULL;
+	return l;
+}
+
+struct listener *
+listener_adopt(struct event_base *base, evutil_socket_t fd, char *err,
+    size_t errlen)
+{
+	struct listener *l = NULL;
+
+	if (evutil_make_socket_nonblocking(fd) != 0) {
+		snprintf(err, errlen, "cannot make the socket non-blocking");
+		return NULL;
+	}
+	l = listener_wrap(base, fd, NULL, err, errlen);
+	if (l != NULL) {
+		l->adopted = 1;
+	}
+	return l;
+}
+
+int
+listener_is_paused(const struct listener *l)
+{
+	return l->paused != 0;
+}
+
+int
+listener_is_adopted(const struct listener *l)
+{
+	return l->adopted;
+}
+
+void
+listener_set_owner(struct listener *l, const char *name,
+    listener_accept_fn accept_fn, void *arg)
+{
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->accept_fn = accept_fn;
+	l->arg = arg;
+	listener_resume(l, PAUSE_NO_OWNER);
+}
+
+void
+listener_apply_options(struct listener *l, const struct sock_options *opts)
+{
+	sock_apply_options(evconnlistener_get_fd(l->lev), opts);
+}
+
+int
+listener_has_address(const struct listener *l, const struct sock_addr *addr)
+{
+	return l->addr.len != 0 && l->addr.len == addr->len &&
+	    memcmp(&l->addr.ss, &addr->ss, addr->len) == 0;
 }
 
 void
@@ -140,6 +202,10 @@ listener_close(struct listener *l)
 	fd = evconnlistener_get_fd(l->lev);
 	evconnlistener_free(l->lev);
 	event_free(l->retry);
-	sock_close_listener(fd, &l->addr);
+	if (l->adopted) {
+		evutil_closesocket(fd);
+	} else {
+		sock_close_listener(fd, &l->addr);
+	}
 	free(l);
 }

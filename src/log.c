@@ -8,8 +8,14 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "log_system.h"
+
+#define LINE_MAX_LEN 2048
 
 static enum log_level current_level = LOG_LEVEL_INFO;
+static enum log_target current_target = LOG_TARGET_STDERR;
+static int system_log_open;
+static int stderr_is_journal;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -37,6 +43,29 @@ void
 log_init(void)
 {
 	event_set_log_callback(libevent_log);
+	stderr_is_journal = log_stderr_is_journal();
+}
+
+void
+log_set_target(enum log_target target)
+{
+	if (target == LOG_TARGET_SYSTEM && !system_log_open) {
+		system_log_open = log_system_open() == 0;
+	}
+	current_target = system_log_open ? target : LOG_TARGET_STDERR;
+}
+
+int
+log_target_parse(const char *text, enum log_target *target)
+{
+	if (strcmp(text, "stderr") == 0) {
+		*target = LOG_TARGET_STDERR;
+	} else if (strcmp(text, "syslog") == 0) {
+		*target = LOG_TARGET_SYSTEM;
+	} else {
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -68,7 +97,7 @@ log_level_parse(const char *text, enum log_level *level)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char stamp[32];
+	char line[LINE_MAX_LEN], stamp[32];
 	struct tm tm;
 	time_t now;
 	va_list ap;
@@ -76,15 +105,24 @@ log_msg(enum log_level level, const char *fmt, ...)
 	if (level > current_level) {
 		return;
 	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (current_target == LOG_TARGET_SYSTEM) {
+		log_system_write(level, line);
+		return;
+	}
+	if (stderr_is_journal) {
+		/* journald adds its own timestamps. */
+		fprintf(stderr, "<%d>%s\n", log_journal_prefix(level), line);
+		fflush(stderr);
+		return;
+	}
 	now = time(NULL);
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
 		stamp[0] = '\0';
 	}
-	fprintf(stderr, "%s %s: ", stamp, level_names[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s %s: %s\n", stamp, level_names[level], line);
 	fflush(stderr);
 }

@@ -9,7 +9,15 @@ enum log_level {
 	LOG_LEVEL_DEBUG,
 };
 
+enum log_target {
+	LOG_TARGET_STDERR,
+	LOG_TARGET_SYSTEM,
+};
+
 void log_init(void);
+/* Where lines go from now on; the system log is opened on first use. */
+void log_set_target(enum log_target target);
+int log_target_parse(const char *text, enum log_target *target);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 int log_level_parse(const char *text, enum log_level *level);

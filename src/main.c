@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "endpoint.h"
 #include "log.h"
@@ -27,10 +28,14 @@ usage(FILE *out)
 	    "usage: hvrelay [-c FILE] [-v]...   relay in the foreground\n"
 	    "       hvrelay -t [-c FILE]        check the configuration\n"
 	    "       hvrelay guid PORT|GUID      vsock port <-> Hyper-V service GUID\n"
+	    "       hvrelay status [--json] [-c FILE | -s SOCKET]\n"
+	    "                                   counters of the running daemon\n"
 	    "       hvrelay --version | --help\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default %s)\n"
 	    "  -t, --test         check the configuration and exit\n"
+	    "  -s, --socket PATH  control socket (default: from the configuration)\n"
+	    "  -j, --json         status as JSON\n"
 	    "  -v, --verbose      log more (debug)\n",
 	    default_config);
 }
@@ -76,6 +81,57 @@ run_guid(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+static struct config *load_config(const char *path);
+
+/* "hvrelay status" asks the running daemon over its control socket, found
+ * in the configuration unless given with -s. */
+static int
+run_status(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = default_config, *socket_path = NULL;
+	struct config *cfg = NULL;
+	int json = 0, opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:s:j", long_options, NULL)) !=
+	    -1) {
+		if (opt == 'c') {
+			path = optarg;
+		} else if (opt == 's') {
+			socket_path = optarg;
+		} else if (opt == 'j') {
+			json = 1;
+		} else {
+			return usage_error("status takes --json, -c FILE or -s SOCKET");
+		}
+	}
+	if (optind < argc) {
+		return usage_error("status takes no other argument");
+	}
+	if (socket_path == NULL) {
+		cfg = load_config(path);
+		if (cfg == NULL) {
+			return EXIT_FAILURE;
+		}
+		if (cfg->control_socket[0] == '\0') {
+			fprintf(stderr, "hvrelay: %s sets control-socket = off\n",
+			    path);
+			config_free(cfg);
+			return EXIT_FAILURE;
+		}
+		socket_path = cfg->control_socket;
+	}
+	rc = control_query(socket_path, json ? "status json" : "status",
+	    stdout);
+	config_free(cfg);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 static struct config *
 load_config(const char *path)
 {
@@ -103,10 +159,13 @@ main(int argc, char **argv)
 	const char *path = default_config;
 	struct config *cfg = NULL;
 	char err[256];
-	int test_only = 0, verbose = 0, opt, status;
+	int test_only = 0, verbose = 0, opt;
 
 	if (argc >= 2 && strcmp(argv[1], "guid") == 0) {
 		return run_guid(argc - 1, argv + 1);
+	}
+	if (argc >= 2 && strcmp(argv[1], "status") == 0) {
+		return run_status(argc - 1, argv + 1);
 	}
 	while ((opt = getopt_long(argc, argv, "c:tvh", long_options, NULL)) !=
 	    -1) {
@@ -150,7 +209,5 @@ main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : cfg->log_level);
-	status = daemon_run(cfg);
-	config_free(cfg);
-	return status;
+	return daemon_run(cfg, path);
 }

@@ -83,7 +83,7 @@ log_end(const struct conn *c, const char *reason)
 	uint64_t ms = sock_monotonic_ms() - c->started_ms;
 
 	log_info("forward=%s peer=%s target=%s duration=%llu.%03llus up=%llu down=%llu end=\"%s\"",
-	    c->fwd->conf->name, c->peer, c->fwd->conf->connect.text,
+	    c->fwd->conf.name, c->peer, c->fwd->conf.connect.text,
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 	    (unsigned long long)c->bytes[CLIENT],
 	    (unsigned long long)c->bytes[TARGET], reason);
@@ -121,6 +121,19 @@ close_conn(struct conn *c, const char *reason, int abortive)
 }
 
 void
+relay_live_bytes(const struct forward *fwd, uint64_t *up, uint64_t *down)
+{
+	const struct conn *c = NULL;
+
+	*up = 0;
+	*down = 0;
+	for (c = fwd->conns; c != NULL; c = c->next) {
+		*up += c->bytes[CLIENT];
+		*down += c->bytes[TARGET];
+	}
+}
+
+void
 relay_abort(struct conn *c, const char *reason)
 {
 	close_conn(c, reason, 1);
@@ -143,7 +156,7 @@ arm_timer_at(struct conn *c, uint64_t at_ms)
 static uint64_t
 inactivity_limit(const struct conn *c, const char **reason)
 {
-	const struct forward_conf *conf = c->fwd->conf;
+	const struct forward_conf *conf = &c->fwd->conf;
 	uint64_t limit = conf->idle_timeout_ms;
 
 	*reason = "idle timeout";
@@ -180,8 +193,8 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!c->relaying) {
-		if (now >= c->started_ms + c->fwd->conf->connect_timeout_ms) {
-			c->fwd->stats.connect_failures++;
+		if (now >= c->started_ms + c->fwd->conf.connect_timeout_ms) {
+			c->fwd->stats.connect_timeouts++;
 			close_conn(c, "connect timeout", 0);
 		} else {
 			start_attempt(c);
@@ -331,7 +344,7 @@ start_relaying(struct conn *c)
 	c->relaying = 1;
 	c->last_active_ms = sock_monotonic_ms();
 	log_debug("%s: %s connected to %s after %u attempt(s), buffers: client %llu, target %llu bytes",
-	    c->fwd->conf->name, c->peer, c->fwd->conf->connect.text,
+	    c->fwd->conf.name, c->peer, c->fwd->conf.connect.text,
 	    c->attempts,
 	    (unsigned long long)sock_buffer_size(bufferevent_getfd(c->bev[CLIENT])),
 	    (unsigned long long)sock_buffer_size(fd));
@@ -345,7 +358,7 @@ start_relaying(struct conn *c)
 static void
 attempt_failed(struct conn *c, int error)
 {
-	const struct forward_conf *conf = c->fwd->conf;
+	const struct forward_conf *conf = &c->fwd->conf;
 	uint64_t deadline = c->started_ms + conf->connect_timeout_ms;
 	uint64_t backoff = RETRY_FIRST_MS << (c->attempts < 5 ? c->attempts - 1 : 4);
 	uint64_t retry_at;
@@ -361,7 +374,11 @@ attempt_failed(struct conn *c, int error)
 		snprintf(reason, sizeof(reason),
 		    "target unreachable: %s (%u attempts)",
 		    sock_error_text(error), c->attempts);
-		c->fwd->stats.connect_failures++;
+		if (sock_error_is_refusal(error)) {
+			c->fwd->stats.connect_refused++;
+		} else {
+			c->fwd->stats.connect_errors++;
+		}
 		close_conn(c, reason, 0);
 		return;
 	}
@@ -389,7 +406,7 @@ on_connect_ready(evutil_socket_t fd, short what, void *arg)
 static void
 start_attempt(struct conn *c)
 {
-	const struct forward_conf *conf = c->fwd->conf;
+	const struct forward_conf *conf = &c->fwd->conf;
 	int pending = 0, error = 0;
 
 	c->attempts++;
@@ -421,7 +438,7 @@ relay_accept(struct forward *fwd, evutil_socket_t fd,
 
 	if (c == NULL) {
 		log_warn("%s: out of memory: dropping a connection",
-		    fwd->conf->name);
+		    fwd->conf.name);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -434,7 +451,7 @@ relay_accept(struct forward *fwd, evutil_socket_t fd,
 	c->bev[CLIENT] = new_side(c, fd);
 	if (c->timer == NULL || c->bev[CLIENT] == NULL) {
 		log_warn("%s: out of memory: dropping a connection",
-		    fwd->conf->name);
+		    fwd->conf.name);
 		if (c->timer != NULL) {
 			event_free(c->timer);
 		}

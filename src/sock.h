@@ -25,6 +25,7 @@ enum sock_role {
 
 struct sock_options {
 	uint32_t buffer_size; /* 0 leaves the system default */
+	int owner_only;       /* a Unix socket only its owner may use */
 };
 
 /* Process-wide setup: SIGPIPE, descriptor limits, socket library. */
@@ -49,6 +50,10 @@ evutil_socket_t sock_connect(const struct sock_addr *addr,
 /* After the socket became writable: 0, or why the connect failed. */
 int sock_connect_result(evutil_socket_t fd);
 
+/* Applies options to a socket; on a listener they reach the connections
+ * it accepts from then on. */
+void sock_apply_options(evutil_socket_t fd, const struct sock_options *opts);
+
 /* Options every relayed socket gets once connected or accepted; the socket
  * is already non-blocking and close-on-exec. */
 void sock_tune_stream(evutil_socket_t fd);
@@ -66,6 +71,8 @@ void sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
 int sock_last_error(void);
 const char *sock_error_text(int error);
 int sock_error_is_reset(int error);
+/* Nobody listens at the target (vsock says so with a reset). */
+int sock_error_is_refusal(int error);
 /* Out of descriptors or buffers: accepting again at once would spin. */
 int sock_error_is_exhaustion(int error);
 

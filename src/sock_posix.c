@@ -219,9 +219,21 @@ is_unix_file(const struct sock_addr *addr)
 	return family_of(addr) == AF_UNIX && sun->sun_path[0] != '\0';
 }
 
+static int
+socket_family(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		return AF_UNSPEC;
+	}
+	return ss.ss_family;
+}
+
 /* Sizes the socket's buffers; vsock has its own options for that. */
-static void
-apply_buffer_size(int fd, int family, const struct sock_options *opts)
+void
+sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
 {
 	unsigned long long vsize = opts->buffer_size;
 	int size = (int)opts->buffer_size;
@@ -229,7 +241,7 @@ apply_buffer_size(int fd, int family, const struct sock_options *opts)
 	if (opts->buffer_size == 0) {
 		return;
 	}
-	if (family == AF_VSOCK) {
+	if (socket_family(fd) == AF_VSOCK) {
 		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE,
 		    &vsize, sizeof(vsize));
 		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE,
@@ -277,6 +289,33 @@ clear_stale_unix_path(const struct sock_addr *addr, char *err, size_t errlen)
 	return 0;
 }
 
+/* For an owner-only Unix socket, the file is created with no access for
+ * anyone else (no window in which it is open), in a directory made for it
+ * if there is none. */
+static int
+bind_socket(int fd, const struct sock_addr *addr, int owner_only)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+	char dir[sizeof(sun->sun_path)];
+	char *slash = NULL;
+	mode_t old_mask;
+	int rc;
+
+	if (!owner_only || !is_unix_file(addr)) {
+		return bind(fd, (const struct sockaddr *)&addr->ss, addr->len);
+	}
+	snprintf(dir, sizeof(dir), "%s", sun->sun_path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0700);
+	}
+	old_mask = umask(077);
+	rc = bind(fd, (const struct sockaddr *)&addr->ss, addr->len);
+	umask(old_mask);
+	return rc;
+}
+
 evutil_socket_t
 sock_listen(const struct sock_addr *addr, const struct sock_options *opts,
     char *err, size_t errlen)
@@ -297,8 +336,8 @@ sock_listen(const struct sock_addr *addr, const struct sock_options *opts,
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one));
 	}
-	apply_buffer_size(fd, family, opts);
-	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
+	sock_apply_options(fd, opts);
+	if (bind_socket(fd, addr, opts->owner_only) != 0) {
 		snprintf(err, errlen, "bind: %s", strerror(errno));
 		goto fail;
 	}
@@ -336,7 +375,7 @@ sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
 		*error = errno;
 		return -1;
 	}
-	apply_buffer_size(fd, family, opts);
+	sock_apply_options(fd, opts);
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0) {
 		return fd;
 	}
@@ -366,15 +405,11 @@ sock_connect_result(evutil_socket_t fd)
 void
 sock_tune_stream(evutil_socket_t fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	int family = socket_family(fd);
 	int one = 1;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		return;
-	}
 	/* Interactive protocols such as ssh must not wait for Nagle. */
-	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+	if (family == AF_INET || family == AF_INET6) {
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	}
@@ -383,13 +418,11 @@ sock_tune_stream(evutil_socket_t fd)
 uint64_t
 sock_buffer_size(evutil_socket_t fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len = 0;
 	unsigned long long vsize = 0;
 	int size = 0;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-	    ss.ss_family == AF_VSOCK) {
+	if (socket_family(fd) == AF_VSOCK) {
 		len = sizeof(vsize);
 		if (getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &vsize,
 		    &len) == 0) {
@@ -463,6 +496,12 @@ int
 sock_error_is_reset(int error)
 {
 	return error == ECONNRESET || error == EPIPE;
+}
+
+int
+sock_error_is_refusal(int error)
+{
+	return error == ECONNREFUSED || error == ECONNRESET || error == ENOENT;
 }
 
 int

@@ -1,0 +1,23 @@
+/*
+ * The control socket: a Unix socket, private to the daemon's user, that
+ * answers one command per connection ("status" or "status json").
+ * `hvrelay status` is its client.
+ */
+#ifndef HVRELAY_CONTROL_H
+#define HVRELAY_CONTROL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct control;
+struct daemon;
+
+struct control *control_open(struct daemon *d, const char *path, char *err,
+    size_t errlen);
+void control_close(struct control *c);
+
+/* Sends command to the daemon listening at path and copies the answer to
+ * out. Returns 0, or -1 after saying why on stderr. */
+int control_query(const char *path, const char *command, FILE *out);
+
+#endif
