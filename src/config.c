@@ -200,6 +200,14 @@ apply_buffer_size(struct parse_ctx *ctx, struct forward_conf *fwd,
 }
 
 static int
+apply_allow(struct parse_ctx *ctx, struct forward_conf *fwd,
+    const char *value, char *err, size_t errlen)
+{
+	(void)ctx;
+	return acl_parse(value, &fwd->allow, err, errlen);
+}
+
+static int
 apply_log_level(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
@@ -262,6 +270,7 @@ static const struct key_def keys[] = {
 	    apply_half_close_timeout },
 	{ "max-connections", SCOPE_GLOBAL | SCOPE_SECTION, apply_max_connections },
 	{ "buffer-size", SCOPE_GLOBAL | SCOPE_SECTION, apply_buffer_size },
+	{ "allow", SCOPE_SECTION, apply_allow },
 	{ "log-level", SCOPE_GLOBAL, apply_log_level },
 	{ "log", SCOPE_GLOBAL, apply_log_target },
 	{ "control-socket", SCOPE_GLOBAL, apply_control_socket },
@@ -344,6 +353,24 @@ on_ini_pair(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/* 'allow' must suit the listener, which may be given after it. */
+static void
+check_allow(struct parse_ctx *ctx, const struct forward_conf *fwd,
+    int listen_line)
+{
+	size_t allow_key = 0;
+	char err[256];
+
+	(void)find_key("allow", &allow_key);
+	if (ctx->key_lines[allow_key] == 0 || listen_line == 0) {
+		return;
+	}
+	if (acl_check_listener(&fwd->allow, fwd->listen.kind, err,
+	    sizeof(err)) != 0) {
+		report(ctx, ctx->key_lines[allow_key], "allow: %s", err);
+	}
+}
+
 static void
 check_section(struct parse_ctx *ctx)
 {
@@ -363,6 +390,7 @@ check_section(struct parse_ctx *ctx)
 		report(ctx, fwd->line, "[%s]: missing 'connect = ENDPOINT'",
 		    fwd->name);
 	}
+	check_allow(ctx, fwd, ctx->key_lines[listen_key]);
 }
 
 static int

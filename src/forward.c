@@ -7,11 +7,25 @@
 #include "log.h"
 #include "relay.h"
 
+/* Admission: the 'allow' list decides before any target is contacted. */
 static void
 forward_accept(void *arg, evutil_socket_t fd, const struct sockaddr *peer,
     int peerlen)
 {
-	relay_accept(arg, fd, peer, peerlen);
+	struct forward *fwd = arg;
+	struct peer_id id;
+	char text[96];
+
+	sock_peer_identity(peer, &id);
+	if (!acl_allows(&fwd->conf.allow, &id)) {
+		fwd->stats.denied++;
+		sock_format_addr(peer, (ev_socklen_t)peerlen, text, sizeof(text));
+		log_info("forward=%s peer=%s denied: not in 'allow'",
+		    fwd->conf.name, text);
+		evutil_closesocket(fd);
+		return;
+	}
+	relay_accept(fwd, fd, peer, peerlen);
 }
 
 struct forward *

@@ -11,6 +11,7 @@
 
 #include <event2/util.h>
 
+#include "acl.h"
 #include "endpoint.h"
 
 struct sock_addr {
@@ -67,6 +68,10 @@ uint64_t sock_buffer_size(evutil_socket_t fd);
 
 void sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
     size_t outlen);
+
+/* Who an accepted peer is, for access control; an IPv4 peer on a
+ * dual-stack socket counts as IPv4. */
+void sock_peer_identity(const struct sockaddr *sa, struct peer_id *out);
 
 int sock_last_error(void);
 const char *sock_error_text(int error);

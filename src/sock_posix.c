@@ -480,6 +480,35 @@ sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
 	}
 }
 
+void
+sock_peer_identity(const struct sockaddr *sa, struct peer_id *out)
+{
+	static const uint8_t v4_mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+
+	memset(out, 0, sizeof(*out));
+	out->kind = PEER_OTHER;
+	if (sa->sa_family == AF_INET) {
+		out->kind = PEER_IPV4;
+		memcpy(out->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = (const uint8_t *)
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0) {
+			out->kind = PEER_IPV4;
+			memcpy(out->addr, a + 12, 4);
+		} else {
+			out->kind = PEER_IPV6;
+			memcpy(out->addr, a, 16);
+		}
+	} else if (sa->sa_family == AF_VSOCK) {
+		out->kind = PEER_VSOCK;
+		out->cid = ((const struct sockaddr_vm *)sa)->svm_cid;
+	}
+}
+
 int
 sock_last_error(void)
 {
