@@ -5,7 +5,7 @@ set -eu
 
 packages="build-essential autoconf automake pkg-config libevent-dev libinih-dev"
 if [ "${1:-}" = "--tests" ]; then
-	packages="$packages python3 iproute2"
+	packages="$packages python3 iproute2 systemd mandoc"
 fi
 
 sudo=""

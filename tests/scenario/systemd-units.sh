@@ -1,0 +1,37 @@
+#!/bin/bash
+# The shipped units as this build generates them: systemd-analyze finds
+# nothing to say about them, and rates the service's sandbox OK or better.
+. "$TESTS_DIR/scenario/lib.sh"
+
+for tool in systemd-analyze; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "Bail out! $tool is missing (Debian package systemd)"
+		exit 1
+	fi
+done
+units="$top_builddir/systemd"
+# The units name the installed binary: point them at the one just built.
+for unit in hvrelay.service hvrelay@.service; do
+	sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/hvrelay |\1$HVRELAY |" "$units/$unit" \
+	    >"$TMP/$unit"
+done
+cp "$TMP/hvrelay@.service" "$TMP/hvrelay@demo.service"
+cp "$top_srcdir/systemd/hvrelay-guest-sshd.socket" "$TMP/"
+
+for unit in hvrelay.service hvrelay@demo.service hvrelay-guest-sshd.socket; do
+	out=$(cd "$TMP" && systemd-analyze verify --man=no "$TMP/$unit" 2>&1)
+	check "systemd-analyze verify $unit: nothing to report" test -z "$out"
+	[ -z "$out" ] || echo "$out" | diag
+done
+for unit in hvrelay.service hvrelay@demo.service; do
+	rating=$(systemd-analyze security --offline=yes "$TMP/$unit" 2>&1 |
+	    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p')
+	check "$unit sandbox is rated OK or better ($rating)" \
+	    bash -c "echo '$rating' | grep -Eq ' (OK|SAFE|PERFECT)$'"
+done
+check "the service is Type=notify and checks the file before reloading" \
+    bash -c "grep -q '^Type=notify' '$TMP/hvrelay.service' &&
+        grep -A1 '^ExecReload=.* -t -c ' '$TMP/hvrelay.service' | grep -q 'kill -HUP'"
+check "AF_VSOCK stays allowed" \
+    grep -q '^RestrictAddressFamilies=.*AF_VSOCK' "$TMP/hvrelay.service"
+done_testing
