@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -53,21 +54,66 @@ each_forward(const struct daemon *d,
 	}
 }
 
+/* Every number shown for a forward: its key in JSON and the log, its
+ * table column. */
+#define COUNTER_COUNT 9
+
+static const struct {
+	const char *key;
+	const char *header;
+	int width;
+} counters[COUNTER_COUNT] = {
+	{ "active", "ACTIVE", 6 },
+	{ "accepted", "TOTAL", 8 },
+	{ "denied", "DENIED", 6 },
+	{ "limit_pauses", "LIMIT", 6 },
+	{ "connect_refused", "REFUSED", 7 },
+	{ "connect_timeouts", "TIMEOUT", 7 },
+	{ "connect_errors", "ERRORS", 6 },
+	{ "bytes_up", "BYTES-UP", 14 },
+	{ "bytes_down", "BYTES-DOWN", 14 },
+};
+
+static void
+counter_values(const struct forward_view *v, uint64_t out[COUNTER_COUNT])
+{
+	const struct forward_stats *s = &v->fwd->stats;
+	const uint64_t values[COUNTER_COUNT] = {
+		v->fwd->active, s->accepted, s->denied, s->limit_pauses,
+		s->connect_refused, s->connect_timeouts, s->connect_errors,
+		v->bytes_up, v->bytes_down,
+	};
+
+	memcpy(out, values, sizeof(values));
+}
+
+static void
+table_header(struct evbuffer *out)
+{
+	int i;
+
+	evbuffer_add_printf(out, "%-20s %-9s", "FORWARD", "STATE");
+	for (i = 0; i < COUNTER_COUNT; i++) {
+		evbuffer_add_printf(out, " %*s", counters[i].width,
+		    counters[i].header);
+	}
+	evbuffer_add_printf(out, "  ROUTE\n");
+}
+
 static void
 table_row(const struct forward_view *v, void *arg)
 {
-	const struct forward_stats *s = &v->fwd->stats;
+	uint64_t values[COUNTER_COUNT];
+	int i;
 
-	evbuffer_add_printf(arg,
-	    "%-20s %-9s %6u %8llu %6llu %6llu %7llu %7llu %6llu %14llu %14llu  %s -> %s\n",
-	    v->fwd->conf.name, v->state, v->fwd->active,
-	    (unsigned long long)s->accepted, (unsigned long long)s->denied,
-	    (unsigned long long)s->limit_pauses,
-	    (unsigned long long)s->connect_refused,
-	    (unsigned long long)s->connect_timeouts,
-	    (unsigned long long)s->connect_errors,
-	    (unsigned long long)v->bytes_up, (unsigned long long)v->bytes_down,
-	    v->fwd->conf.listen.text, v->fwd->conf.connect.text);
+	counter_values(v, values);
+	evbuffer_add_printf(arg, "%-20s %-9s", v->fwd->conf.name, v->state);
+	for (i = 0; i < COUNTER_COUNT; i++) {
+		evbuffer_add_printf(arg, " %*llu", counters[i].width,
+		    (unsigned long long)values[i]);
+	}
+	evbuffer_add_printf(arg, "  %s -> %s\n", v->fwd->conf.listen.text,
+	    v->fwd->conf.connect.text);
 }
 
 /* Endpoint texts may hold any byte a path can. */
@@ -98,8 +144,10 @@ static void
 json_forward(const struct forward_view *v, void *arg)
 {
 	struct json_state *js = arg;
-	const struct forward_stats *s = &v->fwd->stats;
+	uint64_t values[COUNTER_COUNT];
+	int i;
 
+	counter_values(v, values);
 	evbuffer_add_printf(js->out, "%s{\"name\":", js->first ? "" : ",");
 	js->first = 0;
 	json_string(js->out, v->fwd->conf.name);
@@ -107,16 +155,11 @@ json_forward(const struct forward_view *v, void *arg)
 	json_string(js->out, v->fwd->conf.listen.text);
 	evbuffer_add_printf(js->out, ",\"connect\":");
 	json_string(js->out, v->fwd->conf.connect.text);
-	evbuffer_add_printf(js->out,
-	    ",\"active\":%u,\"accepted\":%llu,\"denied\":%llu,\"limit_pauses\":%llu,"
-	    "\"connect_refused\":%llu,\"connect_timeouts\":%llu,\"connect_errors\":%llu,"
-	    "\"bytes_up\":%llu,\"bytes_down\":%llu}",
-	    v->fwd->active, (unsigned long long)s->accepted,
-	    (unsigned long long)s->denied, (unsigned long long)s->limit_pauses,
-	    (unsigned long long)s->connect_refused,
-	    (unsigned long long)s->connect_timeouts,
-	    (unsigned long long)s->connect_errors,
-	    (unsigned long long)v->bytes_up, (unsigned long long)v->bytes_down);
+	for (i = 0; i < COUNTER_COUNT; i++) {
+		evbuffer_add_printf(js->out, ",\"%s\":%llu", counters[i].key,
+		    (unsigned long long)values[i]);
+	}
+	evbuffer_add_printf(js->out, "}");
 }
 
 void
@@ -143,27 +186,26 @@ stats_write(const struct daemon *d, enum stats_format format,
 	    PACKAGE_VERSION, (unsigned long long)(uptime_ms / 1000), d->active,
 	    d->cfg->max_connections, (unsigned long long)d->reloads,
 	    (unsigned long long)d->failed_reloads);
-	evbuffer_add_printf(out,
-	    "%-20s %-9s %6s %8s %6s %6s %7s %7s %6s %14s %14s  %s\n", "FORWARD",
-	    "STATE", "ACTIVE", "TOTAL", "DENIED", "LIMIT", "REFUSED",
-	    "TIMEOUT", "ERRORS", "BYTES-UP", "BYTES-DOWN", "ROUTE");
+	table_header(out);
 	each_forward(d, table_row, out);
 }
 
 static void
 log_forward(const struct forward_view *v, void *arg)
 {
-	const struct forward_stats *s = &v->fwd->stats;
+	uint64_t values[COUNTER_COUNT];
+	char line[512];
+	size_t len = 0;
+	int i;
 
 	(void)arg;
-	log_info("stats forward=%s state=%s active=%u accepted=%llu denied=%llu limit_pauses=%llu connect_refused=%llu connect_timeouts=%llu connect_errors=%llu up=%llu down=%llu",
-	    v->fwd->conf.name, v->state, v->fwd->active,
-	    (unsigned long long)s->accepted, (unsigned long long)s->denied,
-	    (unsigned long long)s->limit_pauses,
-	    (unsigned long long)s->connect_refused,
-	    (unsigned long long)s->connect_timeouts,
-	    (unsigned long long)s->connect_errors,
-	    (unsigned long long)v->bytes_up, (unsigned long long)v->bytes_down);
+	counter_values(v, values);
+	for (i = 0; i < COUNTER_COUNT && len < sizeof(line); i++) {
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%llu",
+		    counters[i].key, (unsigned long long)values[i]);
+	}
+	log_info("stats forward=%s state=%s%s", v->fwd->conf.name, v->state,
+	    line);
 }
 
 void

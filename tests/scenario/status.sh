@@ -72,7 +72,7 @@ diag "$TMP/json-check.out"
 
 kill -USR1 "$RELAY_PID"
 check "SIGUSR1 writes the counters to the log" wait_for 5 grep -q \
-    'stats forward=open state=listening active=0 accepted=3 .* up=3145728 down=6291456' "$TMP/relay.log"
+    'stats forward=open state=listening active=0 accepted=3 .* bytes_up=3145728 bytes_down=6291456' "$TMP/relay.log"
 
 out=$("$HVRELAY" status -s "$TMP/nobody.sock" 2>&1)
 check "status without a daemon fails" test $? -eq 1
