@@ -200,6 +200,18 @@ apply_buffer_size(struct parse_ctx *ctx, struct forward_conf *fwd,
 }
 
 static int
+apply_splice(struct parse_ctx *ctx, struct forward_conf *fwd,
+    const char *value, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (parse_bool(value, &fwd->splice) != 0) {
+		snprintf(err, errlen, "expected yes or no");
+		return -1;
+	}
+	return 0;
+}
+
+static int
 apply_allow(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
@@ -270,6 +282,7 @@ static const struct key_def keys[] = {
 	    apply_half_close_timeout },
 	{ "max-connections", SCOPE_GLOBAL | SCOPE_SECTION, apply_max_connections },
 	{ "buffer-size", SCOPE_GLOBAL | SCOPE_SECTION, apply_buffer_size },
+	{ "splice", SCOPE_GLOBAL | SCOPE_SECTION, apply_splice },
 	{ "allow", SCOPE_SECTION, apply_allow },
 	{ "log-level", SCOPE_GLOBAL, apply_log_level },
 	{ "log", SCOPE_GLOBAL, apply_log_target },
@@ -596,6 +609,7 @@ init_defaults(struct parse_ctx *ctx)
 	ctx->defaults.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	ctx->defaults.half_close_timeout_ms = DEFAULT_HALF_CLOSE_TIMEOUT_MS;
 	ctx->defaults.connect_retries = DEFAULT_CONNECT_RETRIES;
+	ctx->defaults.splice = 1;
 }
 
 static void

@@ -26,6 +26,7 @@ struct forward_conf {
 	uint64_t idle_timeout_ms;       /* 0: never */
 	uint64_t half_close_timeout_ms; /* 0: never */
 	unsigned connect_retries;
+	int splice;                     /* zero-copy where sockets allow */
 	struct acl allow;               /* empty: everyone may connect */
 	unsigned max_connections;       /* 0: only the global cap applies */
 };

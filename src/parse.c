@@ -86,6 +86,22 @@ parse_duration_ms(const char *text, uint64_t *out_ms)
 }
 
 int
+parse_bool(const char *text, int *out)
+{
+	static const char *const yes[] = { "yes", "on", "true" };
+	static const char *const no[] = { "no", "off", "false" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
+			*out = strcmp(text, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
 parse_size(const char *text, uint64_t max, uint64_t *out)
 {
 	static const struct unit units[] = {

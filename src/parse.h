@@ -13,6 +13,9 @@ int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 /* "500ms", "5s", "2m", "1h", or a bare number of seconds. */
 int parse_duration_ms(const char *text, uint64_t *out_ms);
 
+/* yes/no, on/off, true/false. */
+int parse_bool(const char *text, int *out);
+
 /* A byte count with an optional K, M or G suffix (powers of 1024). */
 int parse_size(const char *text, uint64_t max, uint64_t *out);
 

@@ -4,20 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "daemon.h"
 #include "forward.h"
 #include "log.h"
+#include "pump.h"
 #include "relay.h"
 #include "sock.h"
 
-/* Stop reading a side once this much waits to be written to the other:
- * memory per connection stays bounded whatever the peers do. */
-#define HIGH_WATER (256 * 1024)
-#define MAX_SINGLE_READ (128 * 1024)
 #define RETRY_FIRST_MS 100
 #define RETRY_MAX_MS 1000
 #define PEER_TEXT_MAX 96
@@ -34,19 +29,16 @@ struct conn {
 	struct forward *fwd;
 	struct conn *prev;
 	struct conn *next;
-	struct bufferevent *bev[2];
-	evutil_socket_t connecting_fd;
+	evutil_socket_t fd[2];
+	/* pump[s] carries what side s sends to the other side. */
+	struct pump pump[2];
 	struct event *connect_ev;
 	struct event *timer;
 	int relaying;
 	unsigned attempts;
 	uint64_t started_ms;
 	uint64_t last_active_ms;
-	int eof[2];    /* read EOF from this side */
-	int shut[2];   /* passed that EOF on: shut this side for writing */
-	int paused[2]; /* stopped reading this side: the other is full */
 	int first_eof;
-	uint64_t bytes[2]; /* read from this side */
 	char peer[PEER_TEXT_MAX];
 };
 
@@ -85,8 +77,8 @@ log_end(const struct conn *c, const char *reason)
 	log_info("forward=%s peer=%s target=%s duration=%llu.%03llus up=%llu down=%llu end=\"%s\"",
 	    c->fwd->conf.name, c->peer, c->fwd->conf.connect.text,
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
-	    (unsigned long long)c->bytes[CLIENT],
-	    (unsigned long long)c->bytes[TARGET], reason);
+	    (unsigned long long)c->pump[CLIENT].bytes,
+	    (unsigned long long)c->pump[TARGET].bytes, reason);
 }
 
 /* The one way a connection ends: logs why, counts, frees. With abortive
@@ -97,22 +89,22 @@ close_conn(struct conn *c, const char *reason, int abortive)
 	int i;
 
 	log_end(c, reason);
-	c->fwd->stats.bytes_up += c->bytes[CLIENT];
-	c->fwd->stats.bytes_down += c->bytes[TARGET];
+	c->fwd->stats.bytes_up += c->pump[CLIENT].bytes;
+	c->fwd->stats.bytes_down += c->pump[TARGET].bytes;
 	for (i = 0; i < 2; i++) {
-		if (c->bev[i] == NULL) {
+		pump_release(&c->pump[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		if (c->fd[i] < 0) {
 			continue;
 		}
 		if (abortive) {
-			sock_set_abortive(bufferevent_getfd(c->bev[i]));
+			sock_set_abortive(c->fd[i]);
 		}
-		bufferevent_free(c->bev[i]);
+		evutil_closesocket(c->fd[i]);
 	}
 	if (c->connect_ev != NULL) {
 		event_free(c->connect_ev);
-	}
-	if (c->connecting_fd >= 0) {
-		evutil_closesocket(c->connecting_fd);
 	}
 	event_free(c->timer);
 	unlink_conn(c);
@@ -128,8 +120,8 @@ relay_live_bytes(const struct forward *fwd, uint64_t *up, uint64_t *down)
 	*up = 0;
 	*down = 0;
 	for (c = fwd->conns; c != NULL; c = c->next) {
-		*up += c->bytes[CLIENT];
-		*down += c->bytes[TARGET];
+		*up += c->pump[CLIENT].bytes;
+		*down += c->pump[TARGET].bytes;
 	}
 }
 
@@ -160,8 +152,7 @@ inactivity_limit(const struct conn *c, const char **reason)
 	uint64_t limit = conf->idle_timeout_ms;
 
 	*reason = "idle timeout";
-	if ((c->eof[CLIENT] || c->eof[TARGET]) &&
-	    conf->half_close_timeout_ms != 0 &&
+	if (c->first_eof >= 0 && conf->half_close_timeout_ms != 0 &&
 	    (limit == 0 || conf->half_close_timeout_ms < limit)) {
 		limit = conf->half_close_timeout_ms;
 		*reason = "half-close timeout";
@@ -209,135 +200,70 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	update_inactivity_timer(c);
 }
 
-static int
-side_of(const struct conn *c, const struct bufferevent *bev)
-{
-	return bev == c->bev[CLIENT] ? CLIENT : TARGET;
-}
-
+/* A socket failed: reset for a reset, an error message otherwise; either
+ * way the other side is reset too. */
 static void
-check_done(struct conn *c)
+side_failed(struct conn *c, int s, int error)
 {
 	char reason[REASON_MAX];
 
-	if (c->shut[CLIENT] && c->shut[TARGET]) {
-		snprintf(reason, sizeof(reason), "%s EOF",
-		    side_names[c->first_eof]);
-		close_conn(c, reason, 0);
+	if (sock_error_is_reset(error)) {
+		snprintf(reason, sizeof(reason), "%s reset", side_names[s]);
+	} else {
+		snprintf(reason, sizeof(reason), "%s error: %s", side_names[s],
+		    sock_error_text(error));
 	}
-}
-
-/* Passes the other side's EOF on to side s, its output being empty. */
-static void
-shut_side(struct conn *c, int s)
-{
-	c->shut[s] = 1;
-	(void)sock_shutdown_write(bufferevent_getfd(c->bev[s]));
-	check_done(c);
+	close_conn(c, reason, 1);
 }
 
 static void
-on_read(struct bufferevent *bev, void *arg)
+on_pump(void *owner, struct pump *p, enum pump_event what, int error)
 {
-	struct conn *c = arg;
-	int s = side_of(c, bev);
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct bufferevent *out = c->bev[!s];
-
-	c->bytes[s] += evbuffer_get_length(in);
-	c->last_active_ms = sock_monotonic_ms();
-	bufferevent_write_buffer(out, in);
-	if (evbuffer_get_length(bufferevent_get_output(out)) >= HIGH_WATER) {
-		bufferevent_disable(bev, EV_READ);
-		c->paused[s] = 1;
-	}
-}
-
-/* Side s's output has been written out completely. */
-static void
-on_drained(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	int s = side_of(c, bev);
-
-	c->last_active_ms = sock_monotonic_ms();
-	if (c->paused[!s]) {
-		c->paused[!s] = 0;
-		bufferevent_enable(c->bev[!s], EV_READ);
-	}
-	if (c->eof[!s] && !c->shut[s]) {
-		shut_side(c, s);
-	}
-}
-
-static void
-on_eof(struct conn *c, int s)
-{
-	struct bufferevent *other = c->bev[!s];
-
-	c->eof[s] = 1;
-	if (c->first_eof < 0) {
-		c->first_eof = s;
-	}
-	update_inactivity_timer(c);
-	if (evbuffer_get_length(bufferevent_get_output(other)) == 0) {
-		shut_side(c, !s);
-	}
-}
-
-static void
-on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-	int s = side_of(c, bev);
+	struct conn *c = owner;
+	int s = p == &c->pump[CLIENT] ? CLIENT : TARGET;
 	char reason[REASON_MAX];
-	int error;
 
-	if (what & BEV_EVENT_EOF) {
-		on_eof(c, s);
-		return;
-	}
-	if (what & BEV_EVENT_ERROR) {
-		error = sock_last_error();
-		if (sock_error_is_reset(error)) {
-			snprintf(reason, sizeof(reason), "%s reset",
-			    side_names[s]);
-		} else {
-			snprintf(reason, sizeof(reason), "%s error: %s",
-			    side_names[s], sock_error_text(error));
+	switch (what) {
+	case PUMP_PROGRESS:
+		c->last_active_ms = sock_monotonic_ms();
+		break;
+	case PUMP_EOF:
+		if (c->first_eof < 0) {
+			c->first_eof = s;
+			update_inactivity_timer(c);
 		}
-		close_conn(c, reason, 1);
+		break;
+	case PUMP_FINISHED:
+		if (c->pump[CLIENT].finished && c->pump[TARGET].finished) {
+			snprintf(reason, sizeof(reason), "%s EOF",
+			    side_names[c->first_eof]);
+			close_conn(c, reason, 0);
+		}
+		break;
+	case PUMP_SOURCE_ERROR:
+		side_failed(c, s, error);
+		break;
+	case PUMP_SINK_ERROR:
+		side_failed(c, !s, error);
+		break;
 	}
-}
-
-static struct bufferevent *
-new_side(struct conn *c, evutil_socket_t fd)
-{
-	struct bufferevent *bev = bufferevent_socket_new(
-	    c->fwd->daemon->base, fd, BEV_OPT_CLOSE_ON_FREE);
-
-	if (bev == NULL) {
-		return NULL;
-	}
-	sock_tune_stream(fd);
-	bufferevent_set_max_single_read(bev, MAX_SINGLE_READ);
-	bufferevent_setcb(bev, on_read, on_drained, on_event, c);
-	return bev;
 }
 
 static void
 start_relaying(struct conn *c)
 {
-	evutil_socket_t fd = c->connecting_fd;
+	struct event_base *base = c->fwd->daemon->base;
+	int splice_on = c->fwd->conf.splice;
 
-	c->connecting_fd = -1;
 	if (c->connect_ev != NULL) {
 		event_free(c->connect_ev);
 		c->connect_ev = NULL;
 	}
-	c->bev[TARGET] = new_side(c, fd);
-	if (c->bev[TARGET] == NULL) {
-		evutil_closesocket(fd);
+	sock_tune_stream(c->fd[TARGET]);
+	if (pump_init(&c->pump[CLIENT], base, c->fd[CLIENT], c->fd[TARGET],
+	    splice_on, on_pump, c) != 0 ||
+	    pump_init(&c->pump[TARGET], base, c->fd[TARGET], c->fd[CLIENT],
+	    splice_on, on_pump, c) != 0) {
 		close_conn(c, "out of memory", 1);
 		return;
 	}
@@ -346,10 +272,10 @@ start_relaying(struct conn *c)
 	log_debug("%s: %s connected to %s after %u attempt(s), buffers: client %llu, target %llu bytes",
 	    c->fwd->conf.name, c->peer, c->fwd->conf.connect.text,
 	    c->attempts,
-	    (unsigned long long)sock_buffer_size(bufferevent_getfd(c->bev[CLIENT])),
-	    (unsigned long long)sock_buffer_size(fd));
-	bufferevent_enable(c->bev[CLIENT], EV_READ | EV_WRITE);
-	bufferevent_enable(c->bev[TARGET], EV_READ | EV_WRITE);
+	    (unsigned long long)sock_buffer_size(c->fd[CLIENT]),
+	    (unsigned long long)sock_buffer_size(c->fd[TARGET]));
+	pump_start(&c->pump[CLIENT]);
+	pump_start(&c->pump[TARGET]);
 	update_inactivity_timer(c);
 }
 
@@ -398,8 +324,8 @@ on_connect_ready(evutil_socket_t fd, short what, void *arg)
 	}
 	event_free(c->connect_ev);
 	c->connect_ev = NULL;
-	evutil_closesocket(c->connecting_fd);
-	c->connecting_fd = -1;
+	evutil_closesocket(c->fd[TARGET]);
+	c->fd[TARGET] = -1;
 	attempt_failed(c, error);
 }
 
@@ -410,9 +336,9 @@ start_attempt(struct conn *c)
 	int pending = 0, error = 0;
 
 	c->attempts++;
-	c->connecting_fd = sock_connect(&conf->connect_addr, &conf->sock_opts,
+	c->fd[TARGET] = sock_connect(&conf->connect_addr, &conf->sock_opts,
 	    &pending, &error);
-	if (c->connecting_fd < 0) {
+	if (c->fd[TARGET] < 0) {
 		attempt_failed(c, error);
 		return;
 	}
@@ -420,7 +346,7 @@ start_attempt(struct conn *c)
 		start_relaying(c);
 		return;
 	}
-	c->connect_ev = event_new(c->fwd->daemon->base, c->connecting_fd,
+	c->connect_ev = event_new(c->fwd->daemon->base, c->fd[TARGET],
 	    EV_WRITE, on_connect_ready, c);
 	if (c->connect_ev == NULL) {
 		close_conn(c, "out of memory", 1);
@@ -436,33 +362,23 @@ relay_accept(struct forward *fwd, evutil_socket_t fd,
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL) {
+	if (c != NULL) {
+		c->timer = evtimer_new(fwd->daemon->base, on_timer, c);
+	}
+	if (c == NULL || c->timer == NULL) {
 		log_warn("%s: out of memory: dropping a connection",
 		    fwd->conf.name);
+		free(c);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->fwd = fwd;
-	c->connecting_fd = -1;
+	c->fd[CLIENT] = fd;
+	c->fd[TARGET] = -1;
 	c->first_eof = -1;
 	c->started_ms = sock_monotonic_ms();
 	sock_format_addr(peer, (ev_socklen_t)peerlen, c->peer, sizeof(c->peer));
-	c->timer = evtimer_new(fwd->daemon->base, on_timer, c);
-	c->bev[CLIENT] = new_side(c, fd);
-	if (c->timer == NULL || c->bev[CLIENT] == NULL) {
-		log_warn("%s: out of memory: dropping a connection",
-		    fwd->conf.name);
-		if (c->timer != NULL) {
-			event_free(c->timer);
-		}
-		if (c->bev[CLIENT] != NULL) {
-			bufferevent_free(c->bev[CLIENT]);
-		} else {
-			evutil_closesocket(fd);
-		}
-		free(c);
-		return;
-	}
+	sock_tune_stream(fd);
 	link_conn(c);
 	forward_conn_opened(fwd);
 	start_attempt(c);

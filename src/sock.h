@@ -73,6 +73,26 @@ void sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
  * dual-stack socket counts as IPv4. */
 void sock_peer_identity(const struct sockaddr *sa, struct peer_id *out);
 
+/* Moving bytes. Each returns how many, 0 at end of stream (receiving), or
+ * -1 with *error set: 0 when the call would block, an error code otherwise. */
+long sock_recv(evutil_socket_t fd, void *buf, size_t len, int *error);
+long sock_send(evutil_socket_t fd, const void *buf, size_t len, int *error);
+
+/* Zero-copy through a kernel pipe (Linux splice). sock_pipe_get() returns
+ * NULL where there is no such thing; an empty pipe goes back with
+ * sock_pipe_put(), one still holding bytes is discarded. */
+struct sock_pipe;
+struct sock_pipe *sock_pipe_get(void);
+void sock_pipe_put(struct sock_pipe *p);
+void sock_pipe_discard(struct sock_pipe *p);
+/* Like sock_recv/sock_send; *error is SOCK_NO_SPLICE when this socket
+ * cannot be spliced at all (the caller copies instead). */
+#define SOCK_NO_SPLICE (-1)
+long sock_splice_in(evutil_socket_t fd, struct sock_pipe *p, size_t len,
+    int *error);
+long sock_splice_out(struct sock_pipe *p, evutil_socket_t fd, size_t len,
+    int *error);
+
 int sock_last_error(void);
 const char *sock_error_text(int error);
 int sock_error_is_reset(int error);

@@ -2,6 +2,8 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -507,6 +509,113 @@ sock_peer_identity(const struct sockaddr *sa, struct peer_id *out)
 		out->kind = PEER_VSOCK;
 		out->cid = ((const struct sockaddr_vm *)sa)->svm_cid;
 	}
+}
+
+/* Both directions of a call: would-block becomes 0, the rest the errno. */
+static long
+io_result(ssize_t n, int *error)
+{
+	if (n >= 0) {
+		return (long)n;
+	}
+	*error = errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ?
+	    0 : errno;
+	return -1;
+}
+
+long
+sock_recv(evutil_socket_t fd, void *buf, size_t len, int *error)
+{
+	return io_result(recv(fd, buf, len, 0), error);
+}
+
+long
+sock_send(evutil_socket_t fd, const void *buf, size_t len, int *error)
+{
+	return io_result(send(fd, buf, len, MSG_NOSIGNAL), error);
+}
+
+/* Large enough to move a burst in one call; memory is only taken by the
+ * bytes actually in flight. */
+#define PIPE_CAPACITY (1024 * 1024)
+/* Idle pipes kept for reuse: a pipe is only held while its bytes wait for
+ * a slow receiver, so few are ever out at once. */
+#define PIPE_POOL_MAX 32
+
+struct sock_pipe {
+	int rd;
+	int wr;
+};
+
+static struct sock_pipe *pipe_pool[PIPE_POOL_MAX];
+static size_t pipe_pool_len;
+
+struct sock_pipe *
+sock_pipe_get(void)
+{
+	struct sock_pipe *p = NULL;
+	int fds[2];
+
+	if (pipe_pool_len > 0) {
+		return pipe_pool[--pipe_pool_len];
+	}
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+		return NULL;
+	}
+	(void)fcntl(fds[1], F_SETPIPE_SZ, PIPE_CAPACITY);
+	p = malloc(sizeof(*p));
+	if (p == NULL) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	p->rd = fds[0];
+	p->wr = fds[1];
+	return p;
+}
+
+void
+sock_pipe_discard(struct sock_pipe *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	close(p->rd);
+	close(p->wr);
+	free(p);
+}
+
+void
+sock_pipe_put(struct sock_pipe *p)
+{
+	if (pipe_pool_len < PIPE_POOL_MAX) {
+		pipe_pool[pipe_pool_len++] = p;
+	} else {
+		sock_pipe_discard(p);
+	}
+}
+
+long
+sock_splice_in(evutil_socket_t fd, struct sock_pipe *p, size_t len,
+    int *error)
+{
+	ssize_t n = splice(fd, NULL, p->wr, NULL, len,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	/* Nothing was consumed: the caller can still read the bytes. */
+	if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+		*error = SOCK_NO_SPLICE;
+		return -1;
+	}
+	return io_result(n, error);
+}
+
+long
+sock_splice_out(struct sock_pipe *p, evutil_socket_t fd, size_t len,
+    int *error)
+{
+	return io_result(splice(p->rd, NULL, fd, NULL, len,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK), error);
 }
 
 int

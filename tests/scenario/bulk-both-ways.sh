@@ -1,15 +1,22 @@
 #!/bin/bash
-# 64 MiB of random data each way at the same time, through TCP and through
-# a Unix socket target: every byte arrives, in order.
+# 64 MiB of random data each way at the same time, through TCP (spliced,
+# and copied with splice = no) and through a Unix socket target: every
+# byte arrives, in order.
 . "$TESTS_DIR/scenario/lib.sh"
 
 free_port relay_port
 free_port unix_port
 free_port target_port
+free_port copy_port
 cat >"$TMP/relay.conf" <<CONF
 [tcp]
 listen = tcp:127.0.0.1:$relay_port
 connect = tcp:127.0.0.1:$target_port
+
+[copy]
+listen = tcp:127.0.0.1:$copy_port
+connect = tcp:127.0.0.1:$target_port
+splice = no
 
 [to-unix]
 listen = tcp:[::1]:$unix_port
@@ -36,6 +43,7 @@ transfer() {
 }
 
 transfer tcp "tcp:127.0.0.1:$relay_port" "tcp:127.0.0.1:$target_port"
+transfer copy "tcp:127.0.0.1:$copy_port" "tcp:127.0.0.1:$target_port"
 transfer unix "tcp:[::1]:$unix_port" "unix:$TMP/target.sock"
 check "the log line counts 64 MiB each way" \
     grep -q 'forward=tcp .* up=67108864 down=67108864' "$TMP/relay.log"

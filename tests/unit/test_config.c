@@ -145,6 +145,7 @@ test_values(void)
 	tap_ok(a->connect_retries == 10 && b->connect_retries == 0,
 	    "connect-retries default and override");
 	tap_ok(a->sock_opts.buffer_size == 262144, "buffer-size inherited");
+	tap_ok(a->splice == 1 && b->splice == 0, "splice default and override");
 	tap_str(a->name, "ssh", "first section name");
 	tap_str(b->connect.text, "unix:/run/app.sock", "connect text kept");
 	config_free(cfg);

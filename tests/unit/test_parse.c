@@ -61,10 +61,23 @@ test_numbers(void)
 	tap_ok(parse_size("1k", 1 << 30, &v) != 0, "size lower-case suffix");
 }
 
+static void
+test_bools(void)
+{
+	int v = -1;
+
+	tap_ok(parse_bool("yes", &v) == 0 && v == 1, "yes");
+	tap_ok(parse_bool("off", &v) == 0 && v == 0, "off");
+	tap_ok(parse_bool("true", &v) == 0 && v == 1, "true");
+	tap_ok(parse_bool("Yes", &v) != 0, "case matters");
+	tap_ok(parse_bool("1", &v) != 0, "numbers are not booleans");
+}
+
 int
 main(void)
 {
 	test_durations();
 	test_numbers();
+	test_bools();
 	return tap_done();
 }
