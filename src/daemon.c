@@ -1,6 +1,5 @@
 #include "autoconfig.h"
 
-#include <signal.h>
 #include <stdlib.h>
 
 #include "activation.h"
@@ -8,6 +7,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "platform.h"
 #include "relay.h"
 #include "reload.h"
 #include "stats.h"
@@ -113,12 +113,10 @@ stop_listening(struct daemon *d)
 }
 
 static void
-on_stop_signal(evutil_socket_t sig, short what, void *arg)
+stop(struct daemon *d, const char *why)
 {
-	struct daemon *d = arg;
 	struct timeval tv;
 
-	(void)what;
 	if (d->stopping) {
 		return;
 	}
@@ -126,12 +124,12 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	notify_stopping();
 	stop_listening(d);
 	if (d->active == 0) {
-		log_info("signal %d: stopping", (int)sig);
+		log_info("%s: stopping", why);
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	log_info("signal %d: stopping, waiting up to %llu ms for %u connection(s)",
-	    (int)sig, (unsigned long long)d->cfg->shutdown_timeout_ms,
+	log_info("%s: stopping, waiting up to %llu ms for %u connection(s)",
+	    why, (unsigned long long)d->cfg->shutdown_timeout_ms,
 	    d->active);
 	tv.tv_sec = (long)(d->cfg->shutdown_timeout_ms / 1000);
 	tv.tv_usec = (long)(d->cfg->shutdown_timeout_ms % 1000) * 1000;
@@ -180,18 +178,6 @@ open_control(struct daemon *d)
 	}
 }
 
-/* Several SIGHUPs in a row make one reload: the signal only schedules it. */
-static void
-on_hup(evutil_socket_t sig, short what, void *arg)
-{
-	struct daemon *d = arg;
-
-	(void)sig;
-	(void)what;
-	if (!d->stopping) {
-		event_active(d->reload_ev, EV_TIMEOUT, 0);
-	}
-}
 
 static void
 do_reload(evutil_socket_t fd, short what, void *arg)
@@ -229,12 +215,26 @@ do_reload(evutil_socket_t fd, short what, void *arg)
 	report_status(d, 1);
 }
 
+/* Several reload requests in a row make one reload: a request only
+ * schedules it. */
 static void
-on_usr1(evutil_socket_t sig, short what, void *arg)
+on_request(void *arg, enum daemon_request request, const char *why)
 {
-	(void)sig;
-	(void)what;
-	stats_log(arg);
+	struct daemon *d = arg;
+
+	switch (request) {
+	case REQUEST_STOP:
+		stop(d, why);
+		break;
+	case REQUEST_RELOAD:
+		if (!d->stopping) {
+			event_active(d->reload_ev, EV_TIMEOUT, 0);
+		}
+		break;
+	case REQUEST_STATS:
+		stats_log(d);
+		break;
+	}
 }
 
 static void
@@ -243,13 +243,6 @@ on_status_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	report_status(arg, 0);
-}
-
-static int
-add_signal(struct daemon *d, struct event **ev, int sig, event_callback_fn fn)
-{
-	*ev = evsignal_new(d->base, sig, fn, d);
-	return *ev != NULL && evsignal_add(*ev, NULL) == 0 ? 0 : -1;
 }
 
 static int
@@ -262,10 +255,8 @@ watch_events(struct daemon *d)
 	    d->status_tick == NULL) {
 		return -1;
 	}
-	return add_signal(d, &d->on_term, SIGTERM, on_stop_signal) |
-	    add_signal(d, &d->on_int, SIGINT, on_stop_signal) |
-	    add_signal(d, &d->on_hup, SIGHUP, on_hup) |
-	    add_signal(d, &d->on_usr1, SIGUSR1, on_usr1);
+	d->requests = platform_watch_requests(d->base, on_request, d);
+	return d->requests != NULL ? 0 : -1;
 }
 
 static void
@@ -294,10 +285,7 @@ daemon_free(struct daemon *d)
 	free_forwards(d->forwards);
 	free_forwards(d->draining);
 	activation_free(d->activation);
-	free_event(d->on_term);
-	free_event(d->on_int);
-	free_event(d->on_hup);
-	free_event(d->on_usr1);
+	platform_unwatch_requests(d->requests);
 	free_event(d->reload_ev);
 	free_event(d->shutdown_timer);
 	free_event(d->status_tick);

@@ -12,6 +12,7 @@
 #include "forward.h"
 
 struct control;
+struct requests;
 struct activation;
 
 struct daemon {
@@ -25,10 +26,7 @@ struct daemon {
 	uint64_t reloads;
 	uint64_t failed_reloads;
 	int stopping;
-	struct event *on_term;
-	struct event *on_int;
-	struct event *on_hup;
-	struct event *on_usr1;
+	struct requests *requests;
 	struct event *reload_ev;
 	struct event *shutdown_timer;
 	struct event *status_tick;

@@ -11,15 +11,10 @@
 #include "endpoint.h"
 #include "log.h"
 #include "parse.h"
+#include "platform.h"
 #include "sock.h"
 
 #define EXIT_USAGE 2
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
-static const char default_config[] = SYSCONFDIR "/hvrelay/hvrelay.conf";
 
 static void
 usage(FILE *out)
@@ -37,7 +32,7 @@ usage(FILE *out)
 	    "  -s, --socket PATH  control socket (default: from the configuration)\n"
 	    "  -j, --json         status as JSON\n"
 	    "  -v, --verbose      log more (debug)\n",
-	    default_config);
+	    platform_default_config());
 }
 
 static int
@@ -94,7 +89,7 @@ run_status(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = default_config, *socket_path = NULL;
+	const char *path = platform_default_config(), *socket_path = NULL;
 	struct config *cfg = NULL;
 	int json = 0, opt, rc;
 
@@ -156,7 +151,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = default_config;
+	const char *path = platform_default_config();
 	struct config *cfg = NULL;
 	char err[256];
 	int test_only = 0, verbose = 0, opt;

@@ -1,0 +1,28 @@
+/* What the daemon needs from the operating system besides sockets: how
+ * it is asked to stop, reload or report, and where its files live. */
+#ifndef HVRELAY_PLATFORM_H
+#define HVRELAY_PLATFORM_H
+
+#include <event2/event.h>
+
+enum daemon_request {
+	REQUEST_STOP,
+	REQUEST_RELOAD,
+	REQUEST_STATS,
+};
+
+typedef void (*request_fn)(void *arg, enum daemon_request request,
+    const char *why);
+
+struct requests;
+
+/* Delivers requests to fn inside the event loop: on POSIX from SIGTERM
+ * and SIGINT (stop), SIGHUP (reload) and SIGUSR1 (stats). */
+struct requests *platform_watch_requests(struct event_base *base,
+    request_fn fn, void *arg);
+void platform_unwatch_requests(struct requests *r);
+
+/* The configuration file used without -c. */
+const char *platform_default_config(void);
+
+#endif
