@@ -4,7 +4,8 @@
 # Prepares a Debian 12 machine for the Windows (x86_64 mingw-w64) build of
 # hvrelay and its smoke tests under Wine:
 #   1. installs the cross toolchain, autotools, pkg-config, dpkg-dev and wine64;
-#   2. fetches Debian's *source* packages of libevent (bookworm) and inih
+#   2. fetches Debian's *source* packages of libevent (bookworm, with its
+#      security updates, like the Linux build's libevent-dev) and inih
 #      (trixie: bookworm's libinih orig tarball is gone from the archive);
 #   3. cross-builds both as static libraries into PREFIX, with .pc files that
 #      link statically as they are (no --static needed):
@@ -13,7 +14,9 @@
 #        PREFIX/lib/pkgconfig/{libevent,libevent_core,libevent_extra,inih}.pc
 #        PREFIX/mingw-deps.stamp
 #   4. is idempotent: when the stamp matches, it only checks that the packages
-#      are installed and exits.
+#      are installed and exits. The quick check does not ask apt whether
+#      Debian has published a newer source revision since (that costs a few
+#      seconds): delete PREFIX/mingw-deps.stamp to rebuild with the newest.
 #
 # Use:  PKG_CONFIG_LIBDIR=PREFIX/lib/pkgconfig pkg-config --cflags --libs libevent inih
 #       with x86_64-w64-mingw32-gcc ... -static
@@ -22,22 +25,29 @@
 # source rather than upstream tarballs. Runs as root, or uses sudo.
 #
 # Environment:
-#   HVRELAY_DEBIAN_MIRROR  archive for the deb-src entry (default deb.debian.org)
+#   HVRELAY_DEBIAN_MIRROR           archive for the deb-src entries
+#                                   (default http://deb.debian.org/debian)
+#   HVRELAY_DEBIAN_SECURITY_MIRROR  same for security updates
+#                                   (default http://deb.debian.org/debian-security)
 set -euo pipefail
 
 usage() {
 	echo "usage: $0 PREFIX" >&2
 	exit 2
 }
-[ $# -eq 1 ] && [ -n "$1" ] || usage
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+	usage
+fi
 
 # Bump when the build recipe changes, so that existing PREFIXes are rebuilt.
-RECIPE=1
+RECIPE=2
 HOST=x86_64-w64-mingw32
-# Source packages as "name/release": apt picks that release's version.
-LIBEVENT_SRC=libevent/bookworm
-INIH_SRC=libinih/trixie
+# Source packages and the releases to take them from, first match wins:
+# a security update, when there is one, before the release itself.
+LIBEVENT_RELEASES=(bookworm-security bookworm)
+INIH_RELEASES=(trixie-security trixie)
 MIRROR=${HVRELAY_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${HVRELAY_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SRC_LIST=/etc/apt/sources.list.d/hvrelay-mingw-src.sources
 
 # Toolchain (the gcc metapackage brings both the win32 and posix thread
@@ -102,6 +112,12 @@ URIs: $MIRROR
 Suites: bookworm trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: $SECURITY_MIRROR
+Suites: bookworm-security trixie-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 "
 need_update=0
 if [ "$(cat "$SRC_LIST" 2>/dev/null)" != "${src_entry%$'\n'}" ]; then
@@ -110,7 +126,8 @@ if [ "$(cat "$SRC_LIST" 2>/dev/null)" != "${src_entry%$'\n'}" ]; then
 	need_update=1
 fi
 # Sources indexes can be missing even when the file is there (lists cleaned).
-if ! apt-cache showsrc "${INIH_SRC%%/*}" 2>/dev/null | grep -q '^Version: '; then
+if ! apt-get -qq --print-uris source "libevent/${LIBEVENT_RELEASES[-1]}" \
+	"libinih/${INIH_RELEASES[-1]}" >/dev/null 2>&1; then
 	need_update=1
 fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -140,20 +157,37 @@ if [ "$(id -u)" -eq 0 ]; then
 	# root-owned mktemp directory, and warn about it.
 	src_opts=(-o APT::Sandbox::User=root)
 fi
-log "fetching $LIBEVENT_SRC $INIH_SRC"
-# apt-get source unpacks with dpkg-source and applies Debian's patches, so
-# the libraries match what the Linux build gets from libevent-dev/libinih-dev.
-apt-get "${apt_opts[@]}" "${src_opts[@]}" -qq source "$LIBEVENT_SRC" "$INIH_SRC" >/dev/null
+# pick_source NAME RELEASE...: prints NAME/RELEASE for the first RELEASE
+# whose Sources index has NAME (asks the local indexes only).
+pick_source() {
+	local name=$1 rel
+	shift
+	for rel in "$@"; do
+		if apt-get -qq --print-uris source "$name/$rel" >/dev/null 2>&1; then
+			echo "$name/$rel"
+			return 0
+		fi
+	done
+	log "no source package $name in: $*"
+	return 1
+}
+libevent_src=$(pick_source libevent "${LIBEVENT_RELEASES[@]}")
+inih_src=$(pick_source libinih "${INIH_RELEASES[@]}")
+log "fetching $libevent_src $inih_src"
+# apt-get source unpacks with dpkg-source and applies Debian's patches
+# (security fixes included), as Debian's own build does.
+apt-get "${apt_opts[@]}" "${src_opts[@]}" -qq source "$libevent_src" "$inih_src" >/dev/null
 
 dsc_version() { sed -n 's/^Version: //p' "$1"_*.dsc | head -n1; }
 libevent_version=$(dsc_version libevent)
 inih_version=$(dsc_version libinih)
 libevent_dir=$(find . -maxdepth 1 -type d -name 'libevent-*' | head -n1)
 inih_dir=$(find . -maxdepth 1 -type d -name 'libinih-*' | head -n1)
-[ -n "$libevent_version" ] && [ -n "$inih_version" ] && [ -d "$libevent_dir" ] && [ -d "$inih_dir" ] || {
+if [ -z "$libevent_version" ] || [ -z "$inih_version" ] ||
+	[ ! -d "$libevent_dir" ] || [ ! -d "$inih_dir" ]; then
 	log "apt-get source did not produce both source trees"
 	exit 1
-}
+fi
 
 # A stale stamp must not survive a half-finished rebuild.
 rm -f "$STAMP"
@@ -203,6 +237,7 @@ log "building inih $inih_version for $HOST"
 # into Libs itself, so a plain `pkg-config --libs` links a static build.
 
 win_libs="-lws2_32 -liphlpapi -ladvapi32"
+# shellcheck disable=SC2016  # ${...} are pkg-config variables, not shell ones
 for pc in "$PREFIX"/lib/pkgconfig/libevent*.pc; do
 	sed -i \
 		-e 's|^prefix=.*|prefix=${pcfiledir}/../..|' \
