@@ -105,16 +105,18 @@ apply_connect(struct parse_ctx *ctx, struct forward_conf *fwd,
 	    SOCK_ROLE_CONNECT, value, err, errlen);
 }
 
+/* zero says what 0 means, or is NULL when 0 is not allowed. */
 static int
-apply_duration(uint64_t *out, uint64_t min_ms, const char *value, char *err,
-    size_t errlen)
+apply_duration(uint64_t *out, const char *zero, const char *value,
+    char *err, size_t errlen)
 {
 	uint64_t ms;
 
-	if (parse_duration_ms(value, &ms) != 0 || ms < min_ms) {
+	if (parse_duration_ms(value, &ms) != 0 || (ms == 0 && zero == NULL)) {
 		snprintf(err, errlen,
-		    "expected a duration such as 500ms, 5s, 2m or 1h%s",
-		    min_ms > 0 ? ", greater than 0" : " (0 for never)");
+		    "expected a duration such as 500ms, 5s, 2m or 1h%s%s%s",
+		    zero != NULL ? " (0 " : ", greater than 0",
+		    zero != NULL ? zero : "", zero != NULL ? ")" : "");
 		return -1;
 	}
 	*out = ms;
@@ -126,7 +128,8 @@ apply_connect_timeout(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
 	(void)ctx;
-	return apply_duration(&fwd->connect_timeout_ms, 1, value, err, errlen);
+	return apply_duration(&fwd->connect_timeout_ms, NULL, value, err,
+	    errlen);
 }
 
 static int
@@ -134,7 +137,8 @@ apply_idle_timeout(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
 	(void)ctx;
-	return apply_duration(&fwd->idle_timeout_ms, 0, value, err, errlen);
+	return apply_duration(&fwd->idle_timeout_ms, "for never", value, err,
+	    errlen);
 }
 
 static int
@@ -142,8 +146,8 @@ apply_half_close_timeout(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
 	(void)ctx;
-	return apply_duration(&fwd->half_close_timeout_ms, 0, value, err,
-	    errlen);
+	return apply_duration(&fwd->half_close_timeout_ms, "for never", value,
+	    err, errlen);
 }
 
 static int
@@ -268,8 +272,8 @@ apply_shutdown_timeout(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
 	(void)fwd;
-	return apply_duration(&ctx->cfg->shutdown_timeout_ms, 0, value, err,
-	    errlen);
+	return apply_duration(&ctx->cfg->shutdown_timeout_ms,
+	    "to close connections at once", value, err, errlen);
 }
 
 static const struct key_def keys[] = {

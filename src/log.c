@@ -13,6 +13,7 @@
 #define LINE_MAX_LEN 2048
 
 static enum log_level current_level = LOG_LEVEL_INFO;
+static enum log_level level_floor = LOG_LEVEL_ERROR;
 static enum log_target current_target = LOG_TARGET_STDERR;
 static int system_log_open;
 static int stderr_is_journal;
@@ -71,7 +72,14 @@ log_target_parse(const char *text, enum log_target *target)
 void
 log_set_level(enum log_level level)
 {
-	current_level = level;
+	current_level = level > level_floor ? level : level_floor;
+}
+
+void
+log_set_floor(enum log_level level)
+{
+	level_floor = level;
+	log_set_level(current_level);
 }
 
 enum log_level

@@ -18,7 +18,9 @@ void log_init(void);
 /* Where lines go from now on; the system log is opened on first use. */
 void log_set_target(enum log_target target);
 int log_target_parse(const char *text, enum log_target *target);
+/* The configured level; a floor set by -v is kept across reloads. */
 void log_set_level(enum log_level level);
+void log_set_floor(enum log_level level);
 enum log_level log_get_level(void);
 int log_level_parse(const char *text, enum log_level *level);
 

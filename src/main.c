@@ -203,6 +203,8 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return EXIT_SUCCESS;
 	}
-	log_set_level(verbose > 0 ? LOG_LEVEL_DEBUG : cfg->log_level);
+	if (verbose > 0) {
+		log_set_floor(LOG_LEVEL_DEBUG);
+	}
 	return daemon_run(cfg, path);
 }
