@@ -4,24 +4,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
-#include <linux/vm_sockets.h>
 
 #include "sock.h"
+#include "sock_common.h"
+#include "sock_system.h"
 
 int
 sock_platform_init(char *err, size_t errlen)
@@ -50,57 +45,6 @@ sock_descriptor_limit(void)
 		return UINT64_MAX;
 	}
 	return (uint64_t)rl.rlim_cur;
-}
-
-static int
-resolve_tcp(const struct endpoint *ep, enum sock_role role,
-    struct sock_addr *out, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	int rc;
-
-	if (ep->u.tcp.host[0] == '\0') {
-		snprintf(err, errlen, "%s",
-		    role == SOCK_ROLE_LISTEN ?
-		    "a listener needs an explicit address: 0.0.0.0 or [::] for all" :
-		    "HOST is empty");
-		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", (unsigned)ep->u.tcp.port);
-	rc = getaddrinfo(ep->u.tcp.host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve '%s': %s",
-		    ep->u.tcp.host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
-	out->len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-static int
-resolve_unix(const struct endpoint *ep, struct sock_addr *out)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)&out->ss;
-	size_t len = strlen(ep->u.local.path);
-
-	sun->sun_family = AF_UNIX;
-	if (ep->u.local.abstract) {
-		/* Abstract names start with a NUL byte and are not terminated. */
-		memcpy(sun->sun_path + 1, ep->u.local.path, len);
-		out->len = (ev_socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-		    1 + len);
-	} else {
-		memcpy(sun->sun_path, ep->u.local.path, len + 1);
-		out->len = (ev_socklen_t)sizeof(*sun);
-	}
-	return 0;
 }
 
 static void
@@ -195,9 +139,10 @@ sock_resolve(const struct endpoint *ep, enum sock_role role,
 	memset(out, 0, sizeof(*out));
 	switch (ep->kind) {
 	case ENDPOINT_TCP:
-		return resolve_tcp(ep, role, out, err, errlen);
+		return sock_resolve_tcp(ep, role, out, err, errlen);
 	case ENDPOINT_UNIX:
-		return resolve_unix(ep, out);
+		sock_resolve_unix(ep, out);
+		return 0;
 	case ENDPOINT_VSOCK:
 		return resolve_vsock(ep, role, out, err, errlen);
 	case ENDPOINT_HVSOCK:
@@ -205,20 +150,6 @@ sock_resolve(const struct endpoint *ep, enum sock_role role,
 	}
 	snprintf(err, errlen, "unknown endpoint kind");
 	return -1;
-}
-
-static int
-family_of(const struct sock_addr *addr)
-{
-	return ((const struct sockaddr *)&addr->ss)->sa_family;
-}
-
-static int
-is_unix_file(const struct sock_addr *addr)
-{
-	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
-
-	return family_of(addr) == AF_UNIX && sun->sun_path[0] != '\0';
 }
 
 static int
@@ -303,7 +234,7 @@ bind_socket(int fd, const struct sock_addr *addr, int owner_only)
 	mode_t old_mask;
 	int rc;
 
-	if (!owner_only || !is_unix_file(addr)) {
+	if (!owner_only || !sock_addr_is_unix_file(addr)) {
 		return bind(fd, (const struct sockaddr *)&addr->ss, addr->len);
 	}
 	snprintf(dir, sizeof(dir), "%s", sun->sun_path);
@@ -322,11 +253,11 @@ evutil_socket_t
 sock_listen(const struct sock_addr *addr, const struct sock_options *opts,
     char *err, size_t errlen)
 {
-	int family = family_of(addr);
+	int family = sock_addr_family(addr);
 	int one = 1;
 	int fd;
 
-	if (is_unix_file(addr) && clear_stale_unix_path(addr, err, errlen) != 0) {
+	if (sock_addr_is_unix_file(addr) && clear_stale_unix_path(addr, err, errlen) != 0) {
 		return -1;
 	}
 	fd = new_socket(family);
@@ -359,7 +290,7 @@ sock_close_listener(evutil_socket_t fd, const struct sock_addr *addr)
 	if (fd >= 0) {
 		close(fd);
 	}
-	if (is_unix_file(addr)) {
+	if (sock_addr_is_unix_file(addr)) {
 		(void)unlink(((const struct sockaddr_un *)&addr->ss)->sun_path);
 	}
 }
@@ -368,7 +299,7 @@ evutil_socket_t
 sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
     int *pending, int *error)
 {
-	int family = family_of(addr);
+	int family = sock_addr_family(addr);
 	int fd;
 
 	*pending = 0;
@@ -456,26 +387,16 @@ void
 sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
     size_t outlen)
 {
-	char host[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(out, outlen, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 =
-		    (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(out, outlen, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else if (sa->sa_family == AF_VSOCK) {
+	(void)len;
+	if (sock_format_ip(sa, out, outlen)) {
+		return;
+	}
+	if (sa->sa_family == AF_VSOCK) {
 		const struct sockaddr_vm *svm = (const struct sockaddr_vm *)sa;
 
 		snprintf(out, outlen, "vsock:%u:%u", svm->svm_cid,
 		    svm->svm_port);
 	} else if (sa->sa_family == AF_UNIX) {
-		(void)len;
 		snprintf(out, outlen, "unix");
 	} else {
 		snprintf(out, outlen, "family-%d", sa->sa_family);
@@ -485,27 +406,9 @@ sock_format_addr(const struct sockaddr *sa, ev_socklen_t len, char *out,
 void
 sock_peer_identity(const struct sockaddr *sa, struct peer_id *out)
 {
-	static const uint8_t v4_mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
-
 	memset(out, 0, sizeof(*out));
 	out->kind = PEER_OTHER;
-	if (sa->sa_family == AF_INET) {
-		out->kind = PEER_IPV4;
-		memcpy(out->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		const uint8_t *a = (const uint8_t *)
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		if (memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0) {
-			out->kind = PEER_IPV4;
-			memcpy(out->addr, a + 12, 4);
-		} else {
-			out->kind = PEER_IPV6;
-			memcpy(out->addr, a, 16);
-		}
-	} else if (sa->sa_family == AF_VSOCK) {
+	if (!sock_identify_ip(sa, out) && sa->sa_family == AF_VSOCK) {
 		out->kind = PEER_VSOCK;
 		out->cid = ((const struct sockaddr_vm *)sa)->svm_cid;
 	}
