@@ -53,7 +53,7 @@ struct parse_ctx {
 };
 
 /* Appends one "FILE:LINE: message" line to the error report. */
-static void __attribute__((format(printf, 3, 4)))
+static void __attribute__((format(gnu_printf, 3, 4)))
 report(struct parse_ctx *ctx, int line, const char *fmt, ...)
 {
 	char msg[512], where[32] = "";
@@ -408,6 +408,9 @@ check_section(struct parse_ctx *ctx)
 		    fwd->name);
 	}
 	check_allow(ctx, fwd, ctx->key_lines[listen_key]);
+	fwd->sock_opts.connect_timeout_ms =
+	    fwd->connect_timeout_ms > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)fwd->connect_timeout_ms;
 }
 
 static int
@@ -541,7 +544,9 @@ read_ini_line(char *str, int num, void *stream)
 	memmove(str, line, strlen(line) + 1);
 	if (str[0] == ';' || str[0] == '#') {
 		if (truncated) {
+			/* A whole line for inih, which may check for one. */
 			skip_rest_of_line(ctx->fp);
+			snprintf(str, (size_t)num, ";\n");
 		}
 		return str;
 	}

@@ -106,7 +106,7 @@ control_accept(void *arg, evutil_socket_t fd, const struct sockaddr *peer,
 struct control *
 control_open(struct daemon *d, const char *path, char *err, size_t errlen)
 {
-	struct sock_options opts = { 0, 1 };
+	struct sock_options opts = { 0, 1, 0 };
 	struct control *ctl = NULL;
 	struct sock_addr addr;
 
@@ -197,7 +197,7 @@ control_query(const char *path, const char *command, FILE *out)
 {
 	struct query q = { out, 0, 0 };
 	struct event_base *base = NULL;
-	struct sock_options opts = { 0, 0 };
+	struct sock_options opts = { 0, 0, 0 };
 	struct sock_addr addr;
 	char err[256];
 	int pending = 0, error = 0, rc = -1;

@@ -106,7 +106,7 @@ void
 log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[LINE_MAX_LEN], stamp[32];
-	struct tm tm;
+	struct tm *tm = NULL;
 	time_t now;
 	va_list ap;
 
@@ -127,8 +127,10 @@ log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	}
 	now = time(NULL);
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+	/* One thread logs, so gmtime's static result is safe. */
+	tm = gmtime(&now);
+	if (tm == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", tm) == 0) {
 		stamp[0] = '\0';
 	}
 	fprintf(stderr, "%s %s: %s\n", stamp, level_names[level], line);

@@ -25,7 +25,7 @@ enum log_level log_get_level(void);
 int log_level_parse(const char *text, enum log_level *level);
 
 void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__attribute__((format(gnu_printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

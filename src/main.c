@@ -154,13 +154,16 @@ main(int argc, char **argv)
 	const char *path = platform_default_config();
 	struct config *cfg = NULL;
 	char err[256];
-	int test_only = 0, verbose = 0, opt;
+	int test_only = 0, verbose = 0, opt, status;
 
 	if (argc >= 2 && strcmp(argv[1], "guid") == 0) {
 		return run_guid(argc - 1, argv + 1);
 	}
 	if (argc >= 2 && strcmp(argv[1], "status") == 0) {
 		return run_status(argc - 1, argv + 1);
+	}
+	if (argc >= 2 && (status = platform_command(argc - 1, argv + 1)) >= 0) {
+		return status;
 	}
 	while ((opt = getopt_long(argc, argv, "c:tvh", long_options, NULL)) !=
 	    -1) {

@@ -25,4 +25,8 @@ void platform_unwatch_requests(struct requests *r);
 /* The configuration file used without -c. */
 const char *platform_default_config(void);
 
+/* Subcommands only some platforms have ("service" and "register" on
+ * Windows): the exit status, or -1 when argv[0] is none of them. */
+int platform_command(int argc, char **argv);
+
 #endif

@@ -1,7 +1,9 @@
 #include "autoconfig.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "platform.h"
 
@@ -79,6 +81,19 @@ platform_unwatch_requests(struct requests *r)
 		}
 	}
 	free(r);
+}
+
+int
+platform_command(int argc, char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[0], "service") == 0 || strcmp(argv[0], "register") == 0) {
+		fprintf(stderr,
+		    "hvrelay: '%s' is for Windows hosts; on Linux use systemd (see hvrelay(8))\n",
+		    argv[0]);
+		return 2;
+	}
+	return -1;
 }
 
 const char *

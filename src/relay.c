@@ -296,7 +296,8 @@ attempt_failed(struct conn *c, int error)
 	retry_at = sock_monotonic_ms() + backoff;
 	log_debug("%s: %s: attempt %u to %s failed: %s", conf->name, c->peer,
 	    c->attempts, conf->connect.text, sock_error_text(error));
-	if (c->attempts > conf->connect_retries || retry_at >= deadline) {
+	if (c->attempts > conf->connect_retries || retry_at >= deadline ||
+	    sock_error_is_permanent(error)) {
 		snprintf(reason, sizeof(reason),
 		    "target unreachable: %s (%u attempts)",
 		    sock_error_text(error), c->attempts);

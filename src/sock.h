@@ -25,8 +25,9 @@ enum sock_role {
 };
 
 struct sock_options {
-	uint32_t buffer_size; /* 0 leaves the system default */
-	int owner_only;       /* a Unix socket only its owner may use */
+	uint32_t buffer_size;        /* 0 leaves the system default */
+	int owner_only;              /* a Unix socket only its owner may use */
+	uint32_t connect_timeout_ms; /* for transports with their own timer */
 };
 
 /* Process-wide setup: SIGPIPE, descriptor limits, socket library. */
@@ -98,6 +99,8 @@ const char *sock_error_text(int error);
 int sock_error_is_reset(int error);
 /* Nobody listens at the target (vsock says so with a reset). */
 int sock_error_is_refusal(int error);
+/* Retrying cannot help: the platform lacks the address family. */
+int sock_error_is_permanent(int error);
 /* Out of descriptors or buffers: accepting again at once would spin. */
 int sock_error_is_exhaustion(int error);
 

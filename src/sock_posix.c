@@ -546,6 +546,12 @@ sock_error_is_refusal(int error)
 }
 
 int
+sock_error_is_permanent(int error)
+{
+	return error == EAFNOSUPPORT || error == EPROTONOSUPPORT;
+}
+
+int
 sock_error_is_exhaustion(int error)
 {
 	return error == EMFILE || error == ENFILE || error == ENOBUFS ||

@@ -9,7 +9,7 @@
 static int tap_count;
 static int tap_failed;
 
-static inline void __attribute__((format(printf, 2, 3)))
+static inline void __attribute__((format(gnu_printf, 2, 3)))
 tap_ok(int pass, const char *fmt, ...)
 {
 	va_list ap;

@@ -156,6 +156,9 @@ main(void)
 {
 	each_conf("good", check_good);
 	each_conf("bad", check_bad);
+	/* What only this platform accepts or refuses. */
+	each_conf("good-" HV_PLATFORM, check_good);
+	each_conf("bad-" HV_PLATFORM, check_bad);
 	test_values();
 	return tap_done();
 }
