@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's raw results.csv into RESULTS.md and the gnuplot chart.
+
+usage: report.py RESULTS_DIR [VSOCK_CSV]
+
+RESULTS_DIR holds results.csv (test,relay,case,rep,metric,value) and
+machine.txt; RESULTS.md, throughput.dat and throughput.gp are written there.
+VSOCK_CSV, when given, has the same columns with rows measured inside the
+QEMU guest (relay "vsock-guest"); without it that row says "see tests/vm".
+"""
+import csv
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+RELAYS = ["direct", "hvrelay", "socat", "haproxy", "rinetd"]
+PEERS = ["socat", "haproxy", "rinetd"]
+VSOCK = "vsock-guest"
+VSOCK_LABEL = "vsock pair in guest: see tests/vm"
+TP_CASES = [
+    ("P1-up", "1 stream"),
+    ("P1-down", "1 stream, -R"),
+    ("P8-up", "8 streams"),
+    ("P8-down", "8 streams, -R"),
+]
+LAT_CASES = [("1B", "1 B"), ("4KiB", "4 KiB")]
+PINNED_CASES = [("1B-cpu0", "1 B"), ("4KiB-cpu0", "4 KiB")]
+GIB = float(1 << 30)
+
+
+def load(path):
+    """{(test, relay, case, metric): [values]} and the raw rows."""
+    data = defaultdict(list)
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            try:
+                value = float(row["value"])
+            except ValueError:
+                continue
+            key = (row["test"], row["relay"], row["case"], row["metric"])
+            data[key].append(value)
+    return data
+
+
+def median(data, test, relay, case, metric):
+    values = data.get((test, relay, case, metric))
+    if not values:
+        return None
+    return statistics.median(values)
+
+
+def total(data, test, relay, case, metric):
+    values = data.get((test, relay, case, metric))
+    if not values:
+        return None
+    return sum(values)
+
+
+def cpu_per_gib(data, relay, cases):
+    cpu = 0.0
+    gib = 0.0
+    for case in cases:
+        c = total(data, "throughput", relay, case, "cpu_s")
+        b = total(data, "throughput", relay, case, "bytes")
+        if c is None or b is None:
+            return None
+        cpu += c
+        gib += b / GIB
+    if gib == 0:
+        return None
+    return cpu / gib
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "n/a"
+    return f"{r:.2f}×"
+
+
+def with_ratio(value, ref, digits=1):
+    """'9.1 (0.70×)': value and its ratio to the reference (direct)."""
+    if value is None:
+        return "n/a"
+    r = ratio(value, ref)
+    if r is None:
+        return fmt(value, digits)
+    return f"{fmt(value, digits)} ({fmt_ratio(r)})"
+
+
+def read_machine(path):
+    info = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.rstrip("\n").partition(": ")
+                info.append((key, value))
+    return info
+
+
+class Report:
+    def __init__(self, data, reps):
+        self.d = data
+        self.reps = reps
+        self.lines = []
+
+    def out(self, line=""):
+        self.lines.append(line)
+
+    def table(self, header, rows):
+        self.out("| " + " | ".join(header) + " |")
+        self.out("|" + "|".join("---" if i == 0 or h == "note" else "--:"
+                                for i, h in enumerate(header)) + "|")
+        for row in rows:
+            self.out("| " + " | ".join(row) + " |")
+        self.out()
+
+    def vsock_row(self, cells):
+        """The guest's row: its numbers if a vsock CSV was merged."""
+        if any(c != "—" for c in cells):
+            return [f"**{VSOCK}** (tests/vm)"] + cells
+        return [VSOCK_LABEL] + cells
+
+
+def main():
+    results_dir = sys.argv[1]
+    data = load(os.path.join(results_dir, "results.csv"))
+    if len(sys.argv) > 2 and os.path.exists(sys.argv[2]):
+        for key, values in load(sys.argv[2]).items():
+            data[key].extend(values)
+    machine = read_machine(os.path.join(results_dir, "machine.txt"))
+    reps = max([len(v) for k, v in data.items()
+                if k[0] == "throughput" and k[3] == "gbps"] or [0])
+    rep = Report(data, reps)
+    m = lambda *k: median(data, *k)  # noqa: E731
+
+    tp = {(r, c): m("throughput", r, c, "gbps")
+          for r in RELAYS + [VSOCK] for c, _ in TP_CASES}
+    lat = {(r, c, p): m("latency", r, c, p)
+           for r in RELAYS + [VSOCK] for c, _ in LAT_CASES + PINNED_CASES
+           for p in ("p50_us", "p99_us")}
+    rate = {r: m("connrate", r, "conn", "conn_per_s") for r in RELAYS + [VSOCK]}
+    mem = {r: m("memory", r, "idle", "bytes_per_conn") for r in RELAYS + [VSOCK]}
+    cpu = {(r, c): cpu_per_gib(data, r, [c])
+           for r in RELAYS + [VSOCK] for c, _ in TP_CASES}
+    cpu_all = {r: cpu_per_gib(data, r, [c for c, _ in TP_CASES])
+               for r in RELAYS + [VSOCK]}
+
+    rep.out("# hvrelay benchmark results")
+    rep.out()
+    rep.out("Generated by `bench/run.sh` (raw samples: `results.csv`, chart: "
+            "`throughput.png`). Everything on one machine over 127.0.0.1; "
+            f"every figure is the median of {reps} interleaved repetitions "
+            "unless said otherwise. In parentheses: the ratio to direct "
+            "(no relay, the ceiling).")
+    rep.out()
+    rep.out("## Machine")
+    rep.out()
+    for key, value in machine:
+        rep.out(f"- {key}: {value}")
+    rep.out()
+
+    # Throughput.
+    rep.out("## Throughput (Gbit/s, iperf3)")
+    rep.out()
+    rep.out("Each relay listens on its own loopback port and forwards to the "
+            "iperf3 server; `-R`: the server sends.")
+    rep.out()
+    rows = []
+    for r in RELAYS:
+        rows.append([r] + [with_ratio(tp[(r, c)], tp[("direct", c)])
+                           for c, _ in TP_CASES])
+    rows.append(rep.vsock_row([with_ratio(tp[(VSOCK, c)], None)
+                               if tp[(VSOCK, c)] is not None else "—"
+                               for c, _ in TP_CASES]))
+    rep.table(["relay"] + [label for _, label in TP_CASES], rows)
+    rep.out(f"Spread (lowest – highest of the {reps} repetitions): this is a "
+            "VM on a shared host, and even direct moves a lot between runs, "
+            "so compare within a run and mind the overlap.")
+    rep.out()
+    rows = []
+    for r in RELAYS:
+        row = [r]
+        for c, _ in TP_CASES:
+            v = data.get(("throughput", r, c, "gbps"))
+            row.append(f"{min(v):.1f} – {max(v):.1f}" if v else "n/a")
+        rows.append(row)
+    rep.table(["relay"] + [label for _, label in TP_CASES], rows)
+    errors = [k for k in data if k[0] == "throughput" and k[3] == "error"]
+    if errors:
+        rep.out("Failed iperf3 runs (left out of the medians): " +
+                ", ".join(f"{k[1]} {k[2]}" for k in errors))
+        rep.out()
+
+    # Latency.
+    rep.out("## Latency (µs per request/response round trip, `bench/rr.c`)")
+    rep.out()
+    rep.out("One connection, TCP_NODELAY at both ends, the echo server "
+            "`rr echo` behind the relay; p50/p99 over every round trip of a "
+            "run, median over runs. First as the scheduler places the "
+            "processes (what a user gets), then with client, relay and echo "
+            "server all on CPU 0 (`taskset`): in a VM, waking a process on "
+            "the other, idle vCPU costs tens of µs per hop, which swamps the "
+            "relay's own cost and varies with placement. The pinned table "
+            "is the relay's own cost per round trip.")
+    rep.out()
+    for cases, title in ((LAT_CASES, "Unpinned:"),
+                         (PINNED_CASES, "All on CPU 0:")):
+        rep.out(title)
+        rep.out()
+        rows = []
+        for r in RELAYS:
+            row = [r]
+            for c, _ in cases:
+                for p in ("p50_us", "p99_us"):
+                    row.append(with_ratio(lat[(r, c, p)],
+                                          lat[("direct", c, p)]))
+            rows.append(row)
+        rows.append(rep.vsock_row([fmt(lat[(VSOCK, c, p)])
+                                   if lat[(VSOCK, c, p)] is not None else "—"
+                                   for c, _ in cases
+                                   for p in ("p50_us", "p99_us")]))
+        rep.table(["relay", "1 B p50", "1 B p99", "4 KiB p50", "4 KiB p99"],
+                  rows)
+
+    # Connection rate.
+    rep.out("## Connection rate (connections/s)")
+    rep.out()
+    rep.out("`rr connrate`: concurrent workers, each looping connect, send "
+            "1 byte, receive it, close, for a fixed time.")
+    rep.out()
+    rows = []
+    for r in RELAYS:
+        errs = total(data, "connrate", r, "conn", "errors")
+        fails = total(data, "connrate", r, "conn", "error")
+        note = fmt(errs, 0) if errs is not None else "n/a"
+        if fails:
+            note += f" ({int(fails)} failed runs)"
+        rows.append([r, with_ratio(rate[r], rate["direct"], 0), note])
+    rows.append(rep.vsock_row([fmt(rate[VSOCK], 0)
+                               if rate[VSOCK] is not None else "—", "—"]))
+    rep.table(["relay", "conn/s", "failed connections (all runs)"], rows)
+
+    # Memory.
+    wanted = None
+    for key, value in machine:
+        if key == "settings" and "idle connections " in value:
+            wanted = int(value.split("idle connections ")[1].split()[0])
+    held = {r: m("memory", r, "idle", "conns") for r in RELAYS}
+    rep.out("## Memory holding idle connections")
+    rep.out()
+    rows = []
+    for r in RELAYS[1:]:
+        c = held[r]
+        before = m("memory", r, "idle", "rss_before_kib")
+        after = m("memory", r, "idle", "rss_after_kib")
+        setup = m("memory", r, "idle", "setup_s")
+        note = ""
+        if r == "socat":
+            procs = m("memory", r, "idle", "processes")
+            rss_sum = m("memory", r, "idle", "rss_sum_after_kib")
+            rss_sum0 = m("memory", r, "idle", "rss_sum_before_kib")
+            note = (f"PSS summed over {fmt(procs, 0)} processes (one fork per "
+                    "connection); the plain RSS sum, which counts shared "
+                    f"pages once per process, is {fmt(rss_sum, 0)} KiB")
+            if rss_sum is not None and rss_sum0 is not None and c:
+                note += (f", {fmt((rss_sum - rss_sum0) * 1024 / c / 1024, 0)}"
+                         " KiB/connection")
+        elif r == "haproxy":
+            note = ("its fd tables for maxconn 9500 are allocated at start, "
+                    "so they are in 'before'")
+        if c is not None and wanted is not None and c < wanted:
+            note = (f"only {int(c):,} of {wanted:,} connections within the "
+                    "setup budget: it takes new connections more and more "
+                    "slowly as it holds more; " + note).rstrip("; ")
+        if m("memory", r, "idle", "error"):
+            note = "could not hold the connections: see the run log"
+        per = mem[r]
+        rows.append([r, fmt(c, 0), fmt(before, 0), fmt(after, 0),
+                     f"{fmt(per, 0)} B ({fmt(per / 1024 if per else None, 2)} KiB)"
+                     if per is not None else "n/a",
+                     fmt(setup, 1), note])
+    rows.append(rep.vsock_row(["—"] * 3 + [f"{fmt(mem[VSOCK], 0)} B"
+                                           if mem[VSOCK] is not None else "—"]
+                              + ["—"] * 2))
+    wanted_text = f"{wanted:,}" if wanted else "N"
+    rep.out(f"A fresh relay; `rr hold` opens {wanted_text} connections through "
+            "it to `rr echo` (client and echo server: separate processes), "
+            "makes one 1-byte round trip on each, then leaves them idle. "
+            "Per connection = (RSS after − RSS before) / connections. Direct "
+            "has no relay process.")
+    rep.out()
+    rep.table(["relay", "connections", "RSS before (KiB)", "RSS after (KiB)",
+               "per connection", "setup (s)", "note"], rows)
+
+    # CPU.
+    rep.out("## CPU per GiB relayed (s/GiB, during the throughput runs)")
+    rep.out()
+    rep.out("utime+stime of the relay process from /proc/PID/stat (for socat "
+            "plus cutime+cstime: its reaped forks), summed over the "
+            "repetitions of a case and divided by the GiB iperf3 received. "
+            "Direct has no relay process.")
+    rep.out()
+    rows = []
+    for r in RELAYS[1:]:
+        rows.append([r] + [fmt(cpu[(r, c)], 3) for c, _ in TP_CASES] +
+                    [fmt(cpu_all[r], 3)])
+    rows.append(rep.vsock_row([fmt(cpu[(VSOCK, c)], 3)
+                               if cpu[(VSOCK, c)] is not None else "—"
+                               for c, _ in TP_CASES] +
+                              [fmt(cpu_all[VSOCK], 3)
+                               if cpu_all[VSOCK] is not None else "—"]))
+    rep.table(["relay"] + [label for _, label in TP_CASES] + ["all"], rows)
+
+    # hvrelay against each.
+    rep.out("## hvrelay against each (ratio hvrelay / other)")
+    rep.out()
+    metrics = []
+    for c, label in TP_CASES:
+        metrics.append((f"throughput {label}", "higher",
+                        {r: tp[(r, c)] for r in RELAYS}, 2))
+    for cases, suffix in ((LAT_CASES, ""), (PINNED_CASES, ", CPU 0")):
+        for c, label in cases:
+            for p in ("p50_us", "p99_us"):
+                metrics.append((f"latency {label} {p[:3]}{suffix}", "lower",
+                                {r: lat[(r, c, p)] for r in RELAYS}, 1))
+    metrics.append(("conn/s", "higher", rate, 0))
+    metrics.append(("bytes per idle connection", "lower", mem, 0))
+    metrics.append(("CPU s/GiB (all cases)", "lower", cpu_all, 3))
+    rows = []
+    for name, better, values, digits in metrics:
+        hv = values.get("hvrelay")
+        rows.append([name, better, fmt(hv, digits)] +
+                    [fmt_ratio(ratio(hv, values.get(r)))
+                     for r in ["direct"] + PEERS])
+    rep.table(["metric", "better", "hvrelay", "vs direct", "vs socat",
+               "vs haproxy", "vs rinetd"], rows)
+
+    # Targets.
+    rep.out("## Targets (issue 5)")
+    rep.out()
+
+    def verdict(ok, text, details):
+        rep.out(f"- **{'PASS' if ok else 'MISS'}** {text}")
+        for d in details:
+            rep.out(f"  - {d}")
+
+    ok = True
+    details = []
+    for c, label in TP_CASES:
+        hv = tp[("hvrelay", c)]
+        peer_vals = {p: tp[(p, c)] for p in PEERS if tp[(p, c)] is not None}
+        if hv is None or not peer_vals:
+            ok = False
+            details.append(f"{label}: no data")
+            continue
+        best = max(peer_vals, key=peer_vals.get)
+        r = hv / peer_vals[best]
+        ok = ok and r >= 1.25
+        details.append(f"{label}: hvrelay {fmt(hv, 2)} vs {best} "
+                       f"{fmt(peer_vals[best], 2)} Gbit/s = {r:.2f}× "
+                       f"({'ok' if r >= 1.25 else 'short'})")
+    verdict(ok, "throughput ≥ 1.25 × the best of socat/haproxy/rinetd, "
+            "every case", details)
+
+    ok = True
+    details = []
+    for c, label in TP_CASES:
+        r = ratio(tp[("hvrelay", c)], tp[("direct", c)])
+        ok = ok and r is not None and r >= 0.6
+        details.append(f"{label}: hvrelay {fmt(tp[('hvrelay', c)], 2)} vs "
+                       f"direct {fmt(tp[('direct', c)], 2)} Gbit/s = "
+                       f"{fmt_ratio(r)} "
+                       f"({'ok' if r is not None and r >= 0.6 else 'short'})")
+    verdict(ok, "throughput ≥ 0.6 × direct, every case", details)
+
+    ok = True
+    details = []
+    for c, label in LAT_CASES:
+        hv = lat[("hvrelay", c, "p50_us")]
+        hp = lat[("haproxy", c, "p50_us")]
+        good = hv is not None and hp is not None and hv <= hp
+        ok = ok and good
+        details.append(f"{label}: hvrelay {fmt(hv)} µs vs haproxy {fmt(hp)} "
+                       f"µs ({'ok' if good else 'worse'})")
+    for c, label in PINNED_CASES:
+        hv = lat[("hvrelay", c, "p50_us")]
+        hp = lat[("haproxy", c, "p50_us")]
+        good = hv is not None and hp is not None and hv <= hp
+        details.append(f"for information, all on CPU 0, {label}: hvrelay "
+                       f"{fmt(hv)} µs vs haproxy {fmt(hp)} µs "
+                       f"({'ok' if good else 'worse'})")
+    verdict(ok, "p50 latency no worse than haproxy's (unpinned)", details)
+
+    hv, hp = rate["hvrelay"], rate["haproxy"]
+    good = hv is not None and hp is not None and hv >= hp
+    verdict(good, "connection rate ≥ haproxy's",
+            [f"hvrelay {fmt(hv, 0)}/s vs haproxy {fmt(hp, 0)}/s = "
+             f"{fmt_ratio(ratio(hv, hp))}"])
+
+    per = mem["hvrelay"]
+    c = held["hvrelay"]
+    good = per is not None and per <= 8192 and c is not None and \
+        (wanted is None or c >= wanted)
+    verdict(good, f"≤ 8 KiB relay RSS per idle connection at {wanted_text} "
+            "connections",
+            [f"hvrelay {fmt(per, 0)} B per connection at {fmt(c, 0)} "
+             "connections"])
+    rep.out()
+
+    # Timings and method.
+    rep.out("## Run")
+    rep.out()
+    timing = [(k[2], v[0]) for k, v in data.items() if k[0] == "timing"]
+    rep.out("Wall-clock seconds per phase: " +
+            ", ".join(f"{name} {int(v)}" for name, v in timing))
+    rep.out()
+    rep.out("How each relay ran (configs generated in a temp dir):")
+    rep.out()
+    rep.out("- hvrelay: `hvrelay -c hvrelay.conf`, global `log-level = warn` "
+            "(no per-connection log line: the peers write none) and "
+            "`max-connections = 10000`, one forward (`[bench]`, "
+            "`[bench-echo]`) `tcp:127.0.0.1:PORT` → `tcp:127.0.0.1:TARGET` "
+            "per server, every other key at its default (a copy of "
+            "build/src/hvrelay taken at the start of the run).")
+    rep.out("- socat: `socat TCP-LISTEN:PORT,fork,reuseaddr,bind=127.0.0.1 "
+            "TCP:127.0.0.1:TARGET` (bind added to stay on loopback), one "
+            "process per forward, a fork per connection.")
+    rep.out("- haproxy: `haproxy -db -f haproxy.cfg` (foreground, no "
+            "master process, so its PID is the worker), `mode tcp`, "
+            "`maxconn 9500` in global and defaults (a proxy's default is "
+            "2000), timeouts 5s/1h/1h; it runs one thread per core by "
+            "default and, in this minimal config, does not splice "
+            "(`option splice-auto` would).")
+    rep.out("- rinetd: `rinetd -f -c rinetd.conf`, lines `127.0.0.1 PORT "
+            "127.0.0.1 TARGET`, no log file.")
+    rep.out("- direct: the clients connect straight to the iperf3 / echo "
+            "server port.")
+    rep.out()
+
+    with open(os.path.join(results_dir, "RESULTS.md"), "w") as f:
+        f.write("\n".join(rep.lines))
+
+    # Chart data and script.
+    dat = os.path.join(results_dir, "throughput.dat")
+    with open(dat, "w") as f:
+        # Per relay: median, lowest, highest.
+        f.write("case " + " ".join(f"{r} {r}_min {r}_max" for r in RELAYS)
+                + "\n")
+        for c, label in TP_CASES:
+            cells = []
+            for r in RELAYS:
+                v = data.get(("throughput", r, c, "gbps"))
+                if v:
+                    cells += [f"{statistics.median(v):.3f}",
+                              f"{min(v):.3f}", f"{max(v):.3f}"]
+                else:
+                    cells += ["NaN"] * 3
+            f.write(f'"{label}" ' + " ".join(cells) + "\n")
+    png = os.path.join(results_dir, "throughput.png")
+    title = next((v for k, v in machine if k == "cpu"), "")
+    cores = next((v for k, v in machine if k == "cores"), "?")
+    with open(os.path.join(results_dir, "throughput.gp"), "w") as f:
+        f.write(f"""set terminal pngcairo size 1000,560 font "sans,11"
+set output "{png}"
+set title "TCP relay throughput over loopback, iperf3: median of {reps}, bars lowest–highest\\n{title}, {cores} cores"
+set ylabel "Gbit/s"
+set yrange [0:*]
+set grid ytics
+set key top right
+set style data histograms
+set style histogram errorbars gap 1 lw 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+plot for [i=0:{len(RELAYS) - 1}] "{dat}" using 2+3*i:3+3*i:4+3*i:xtic(1) title columnheader(2+3*i)
+""")
+
+
+if __name__ == "__main__":
+    main()
