@@ -6,9 +6,13 @@
 #include "pump.h"
 #include "sock.h"
 
-/* One read moves at most this much; it is also the most a pump holds
- * while its sink is slow. The buffer is shared: the loop is single. */
+/* One read moves at most this much; it is also the most a pump holds in
+ * memory while its sink is slow. The buffer is shared: the loop is single.
+ * A splice may move more, the pipe's size: those bytes stay in the kernel. */
 #define CHUNK (256 * 1024)
+#define SPLICE_CHUNK (1024 * 1024)
+/* A read this large suggests the source has more already. */
+#define BIG_CHUNK (64 * 1024)
 
 static char scratch[CHUNK];
 
@@ -89,7 +93,7 @@ splice_chunk(struct pump *p, int *error)
 			return sock_recv(p->from, scratch, CHUNK, error);
 		}
 	}
-	n = sock_splice_in(p->from, p->pipe, CHUNK, error);
+	n = sock_splice_in(p->from, p->pipe, SPLICE_CHUNK, error);
 	if (n < 0 && *error == SOCK_NO_SPLICE) {
 		p->use_splice = 0;
 		release_pipe_if_empty(p);
@@ -124,15 +128,16 @@ wait_for_sink(struct pump *p, int waiting)
 	}
 }
 
-static void
-on_readable(evutil_socket_t fd, short what, void *arg)
+/* Moves one chunk: 1 when another may follow at once (this one was big,
+ * so more is likely waiting), 0 when the source is drained or the sink
+ * full, -1 when the pump is done with (EOF passed
+ * on, or an error reported: the owner may have freed the pump). */
+static int
+move_chunk(struct pump *p)
 {
-	struct pump *p = arg;
-	int error = 0, rc = 0;
+	int error = 0, rc;
 	long n;
 
-	(void)fd;
-	(void)what;
 	n = p->use_splice ? splice_chunk(p, &error) :
 	    sock_recv(p->from, scratch, CHUNK, &error);
 	if (n <= 0) {
@@ -141,27 +146,49 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	if (n < 0) {
 		if (error != 0) {
 			p->notify(p->owner, p, PUMP_SOURCE_ERROR, error);
+			return -1;
 		}
-		return;
+		return 0;
 	}
 	if (n == 0) {
 		p->eof = 1;
 		event_del(p->readable);
 		p->notify(p->owner, p, PUMP_EOF, 0);
 		shut_sink(p);
-		return;
+		return -1;
 	}
 	p->bytes += (uint64_t)n;
 	rc = p->in_pipe > 0 ? flush(p, &error) :
 	    send_chunk(p, (size_t)n, &error);
 	if (rc < 0) {
 		p->notify(p->owner, p, PUMP_SINK_ERROR, error);
-		return;
+		return -1;
 	}
 	if (rc > 0) {
 		wait_for_sink(p, 1);
+		return 0;
 	}
-	p->notify(p->owner, p, PUMP_PROGRESS, 0);
+	return n >= BIG_CHUNK;
+}
+
+/* A busy source is read a few times per wakeup: fewer trips through the
+ * event loop for bulk transfers, and still fair to other connections. */
+#define CHUNKS_PER_WAKEUP 4
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct pump *p = arg;
+	int i, rc = 1;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < CHUNKS_PER_WAKEUP && rc > 0; i++) {
+		rc = move_chunk(p);
+	}
+	if (rc >= 0) {
+		p->notify(p->owner, p, PUMP_PROGRESS, 0);
+	}
 }
 
 static void

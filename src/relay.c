@@ -259,7 +259,6 @@ start_relaying(struct conn *c)
 		event_free(c->connect_ev);
 		c->connect_ev = NULL;
 	}
-	sock_tune_stream(c->fd[TARGET]);
 	if (pump_init(&c->pump[CLIENT], base, c->fd[CLIENT], c->fd[TARGET],
 	    splice_on, on_pump, c) != 0 ||
 	    pump_init(&c->pump[TARGET], base, c->fd[TARGET], c->fd[CLIENT],
@@ -379,7 +378,6 @@ relay_accept(struct forward *fwd, evutil_socket_t fd,
 	c->first_eof = -1;
 	c->started_ms = sock_monotonic_ms();
 	sock_format_addr(peer, (ev_socklen_t)peerlen, c->peer, sizeof(c->peer));
-	sock_tune_stream(fd);
 	link_conn(c);
 	forward_conn_opened(fwd);
 	start_attempt(c);

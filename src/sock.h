@@ -53,12 +53,9 @@ evutil_socket_t sock_connect(const struct sock_addr *addr,
 int sock_connect_result(evutil_socket_t fd);
 
 /* Applies options to a socket; on a listener they reach the connections
- * it accepts from then on. */
+ * it accepts from then on. Sockets from sock_listen and sock_connect have
+ * them already, TCP_NODELAY included. */
 void sock_apply_options(evutil_socket_t fd, const struct sock_options *opts);
-
-/* Options every relayed socket gets once connected or accepted; the socket
- * is already non-blocking and close-on-exec. */
-void sock_tune_stream(evutil_socket_t fd);
 int sock_shutdown_write(evutil_socket_t fd);
 /* Makes the next close send a reset instead of an orderly FIN. */
 void sock_set_abortive(evutil_socket_t fd);

@@ -164,17 +164,24 @@ socket_family(evutil_socket_t fd)
 	return ss.ss_family;
 }
 
-/* Sizes the socket's buffers; vsock has its own options for that. */
-void
-sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
+/* Buffer sizes (vsock has its own options for them), and no Nagle delay
+ * on TCP: interactive protocols such as ssh must not wait. Accepted
+ * sockets inherit all of it from their listener. */
+static void
+apply_options(int fd, int family, const struct sock_options *opts)
 {
 	unsigned long long vsize = opts->buffer_size;
 	int size = (int)opts->buffer_size;
+	int one = 1;
 
+	if (family == AF_INET || family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
 	if (opts->buffer_size == 0) {
 		return;
 	}
-	if (socket_family(fd) == AF_VSOCK) {
+	if (family == AF_VSOCK) {
 		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_MAX_SIZE,
 		    &vsize, sizeof(vsize));
 		(void)setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE,
@@ -182,6 +189,12 @@ sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+void
+sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
+{
+	apply_options(fd, socket_family(fd), opts);
 }
 
 static int
@@ -269,7 +282,7 @@ sock_listen(const struct sock_addr *addr, const struct sock_options *opts,
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one));
 	}
-	sock_apply_options(fd, opts);
+	apply_options(fd, family, opts);
 	if (bind_socket(fd, addr, opts->owner_only) != 0) {
 		snprintf(err, errlen, "bind: %s", strerror(errno));
 		goto fail;
@@ -308,7 +321,7 @@ sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
 		*error = errno;
 		return -1;
 	}
-	sock_apply_options(fd, opts);
+	apply_options(fd, family, opts);
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) == 0) {
 		return fd;
 	}
@@ -333,19 +346,6 @@ sock_connect_result(evutil_socket_t fd)
 		return errno;
 	}
 	return error;
-}
-
-void
-sock_tune_stream(evutil_socket_t fd)
-{
-	int family = socket_family(fd);
-	int one = 1;
-
-	/* Interactive protocols such as ssh must not wait for Nagle. */
-	if (family == AF_INET || family == AF_INET6) {
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
-	}
 }
 
 uint64_t

@@ -112,11 +112,18 @@ socket_family(evutil_socket_t fd)
 	return ss.ss_family;
 }
 
-void
-sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
+/* Buffer sizes, and no Nagle delay on TCP: interactive protocols such as
+ * ssh must not wait. Accepted sockets inherit both from their listener. */
+static void
+apply_options(evutil_socket_t fd, int family, const struct sock_options *opts)
 {
 	int size = (int)opts->buffer_size;
+	BOOL one = TRUE;
 
+	if (family == AF_INET || family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
+		    (const char *)&one, sizeof(one));
+	}
 	if (opts->buffer_size == 0) {
 		return;
 	}
@@ -124,6 +131,12 @@ sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
 	    sizeof(size));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, (const char *)&size,
 	    sizeof(size));
+}
+
+void
+sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
+{
+	apply_options(fd, socket_family(fd), opts);
 }
 
 /* Hyper-V's own connect timeout backs up the relay's timer, and the
@@ -158,7 +171,7 @@ new_socket(int family, const struct sock_options *opts, int *error)
 		closesocket(s);
 		return -1;
 	}
-	sock_apply_options((evutil_socket_t)s, opts);
+	apply_options((evutil_socket_t)s, family, opts);
 	if (family == AF_HYPERV) {
 		apply_hyperv_options((evutil_socket_t)s, opts);
 	}
@@ -268,19 +281,6 @@ sock_connect_result(evutil_socket_t fd)
 		return WSAGetLastError();
 	}
 	return error;
-}
-
-void
-sock_tune_stream(evutil_socket_t fd)
-{
-	int family = socket_family(fd);
-	BOOL one = TRUE;
-
-	/* Interactive protocols such as ssh must not wait for Nagle. */
-	if (family == AF_INET || family == AF_INET6) {
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
-		    (const char *)&one, sizeof(one));
-	}
 }
 
 uint64_t
