@@ -63,6 +63,7 @@ struct config {
 	bool has_expect_seed;
 	uint64_t expect_seed;
 	bool after_eof;
+	bool reset;		/* abortive close instead of a half-close */
 	uint64_t delay_us;
 	uint64_t read_delay_us;
 	uint64_t read_rate;	/* bytes per second, 0 = unlimited */
@@ -102,6 +103,7 @@ struct conn {
 	uint64_t recv_digest;
 	size_t last_accepted;	/* by the previous send(), sizes the next */
 	bool shut_wr;
+	bool reset_sent;
 	bool eof;
 	bool mismatch;
 	uint64_t mismatch_at;
@@ -148,12 +150,15 @@ static const char usage_text[] =
 	"  --read-delay-ms N    do not read during the first N ms\n"
 	"  --read-rate BYTES    read about BYTES per second at most\n"
 	"  --hold-ms N          keep the socket open N ms after both directions\n"
+	"  --reset              once everything is sent, close with a reset\n"
+	"                       (SO_LINGER 0) instead of half-closing\n"
 	"  --timeout SECONDS    global deadline, 0 = none (default 60)\n"
 	"  --count N            listen: connections to serve, 0 = unlimited"
 	" (default 1)\n"
 	"  --ready-file PATH    listen: create PATH once listening\n"
 	"  --conns N            connect: concurrent connections (default 1)\n"
-	"  --retry-ms N         connect: retry refused connects for N ms\n";
+	"  --retry-ms N         connect: retry refused connects for N ms\n"
+	"                       (ECONNREFUSED, ECONNRESET as vsock refuses, ENOENT)\n";
 
 static _Noreturn void usage_error(const char *msg, const char *arg)
 {
@@ -461,6 +466,7 @@ enum {
 	OPT_READY_FILE,
 	OPT_CONNS,
 	OPT_RETRY_MS,
+	OPT_RESET,
 	OPT_HELP
 };
 
@@ -480,6 +486,7 @@ static const struct option long_opts[] = {
 	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "retry-ms", required_argument, NULL, OPT_RETRY_MS },
+	{ "reset", no_argument, NULL, OPT_RESET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -528,6 +535,9 @@ static bool apply_option(int opt, const char *arg, struct config *cfg)
 		return parse_u64(arg, UINT64_MAX, &cfg->expect_seed);
 	case OPT_AFTER_EOF:
 		cfg->after_eof = true;
+		return true;
+	case OPT_RESET:
+		cfg->reset = true;
 		return true;
 	case OPT_DELAY_MS:
 		return parse_ms(arg, &cfg->delay_us);
@@ -611,6 +621,13 @@ static void conn_established(struct conn *c, uint64_t now)
 	c->established_us = now;
 }
 
+/*
+ * "Nobody listens there (yet)": ECONNREFUSED for TCP and Unix, ENOENT for a
+ * Unix path not yet bound, ECONNRESET for vsock, which answers a connect to
+ * a port without a listener with a reset. Anything else (ENODEV: no vsock
+ * transport reaches that CID; ENETUNREACH, EACCES, ...) will not change by
+ * waiting, so it fails at once.
+ */
 static bool connect_retryable(const struct conn *c, const struct config *cfg,
 			      int err, uint64_t now)
 {
@@ -618,7 +635,7 @@ static bool connect_retryable(const struct conn *c, const struct config *cfg,
 	if (err == EAGAIN && cfg->ep.addr.ss_family == AF_UNIX) {
 		return true;
 	}
-	return (err == ECONNREFUSED || err == ENOENT) &&
+	return (err == ECONNREFUSED || err == ECONNRESET || err == ENOENT) &&
 	       now + RETRY_INTERVAL_US <= c->first_attempt_us + cfg->retry_us;
 }
 
@@ -748,8 +765,33 @@ static void conn_do_read(struct conn *c, const struct config *cfg,
 	}
 }
 
-static void conn_shutdown_wr(struct conn *c, uint64_t now)
+/*
+ * --reset: the connection ends here, with unread data or not. Over TCP the
+ * peer gets an RST; vsock has no abortive close, so its peer sees both
+ * directions shut down (and a reset only much later).
+ */
+static void conn_reset(struct conn *c, uint64_t now)
 {
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0) {
+		conn_fail(c, errno, now);
+		return;
+	}
+	close(c->fd);
+	c->fd = -1;
+	c->reset_sent = true;
+	c->state = CONN_CLOSED;
+	c->done_us = now;
+}
+
+static void conn_shutdown_wr(struct conn *c, const struct config *cfg,
+			     uint64_t now)
+{
+	if (cfg->reset) {
+		conn_reset(c, now);
+		return;
+	}
 	if (shutdown(c->fd, SHUT_WR) < 0) {
 		conn_fail(c, errno, now);
 		return;
@@ -781,7 +823,7 @@ static void conn_do_write(struct conn *c, const struct config *cfg,
 	ssize_t n;
 
 	if (c->sent == cfg->send_bytes) {
-		conn_shutdown_wr(c, now);
+		conn_shutdown_wr(c, cfg, now);
 		return;
 	}
 	len = send_chunk(c, cfg);
@@ -797,7 +839,7 @@ static void conn_do_write(struct conn *c, const struct config *cfg,
 	c->last_accepted = (size_t)n;
 	c->sent += (uint64_t)n;
 	if (c->sent == cfg->send_bytes) {
-		conn_shutdown_wr(c, now);
+		conn_shutdown_wr(c, cfg, now);
 	}
 }
 
@@ -869,6 +911,8 @@ static short conn_events(const struct conn *c, const struct config *cfg,
 		wake_at(wake, c->done_us + cfg->hold_us);
 		return 0;
 	case CONN_CLOSED:
+		/* Not reaped yet (it failed before the loop ran): at once. */
+		wake_at(wake, now);
 		return 0;
 	case CONN_OPEN:
 		break;
@@ -922,6 +966,10 @@ static bool conn_result(const struct conn *c, const struct config *cfg,
 	} else if (c->mismatch) {
 		snprintf(buf, size, "error:data mismatch at offset %" PRIu64,
 			 c->mismatch_at);
+	} else if (c->reset_sent) {
+		/* It cut the connection itself: no more was to come. */
+		snprintf(buf, size, "ok reset-sent");
+		return true;
 	} else if (cfg->has_expect && c->received < cfg->expect_bytes) {
 		snprintf(buf, size,
 			 "error:peer closed early (received %" PRIu64 " of %"
@@ -1118,6 +1166,8 @@ static int run_loop(struct run *run, const struct config *cfg)
 	uint64_t now = now_us();
 	uint64_t wake;
 
+	/* A connect can fail before the first poll (vsock's ENODEV does). */
+	reap(run, cfg);
 	while (!run_done(run, cfg)) {
 		if (cfg->timeout_us != 0 && now >= run->deadline_us) {
 			return report_timeout(run, cfg, now);

@@ -8,6 +8,8 @@
 #     installed: this machine's own kernel is none of our business), unpacked
 #     into CACHE_DIR/kernel/<version>/ together with the vsock modules.
 # Prints the kernel directory on stdout; everything else goes to stderr.
+# Exit status 77 when this machine cannot provide them (packages missing and
+# not root, no kernel package reachable and none cached); 1 for real errors.
 #
 # The kernel version is whatever linux-image-amd64 depends on right now in the
 # local package lists, so a kernel update in Debian is picked up automatically
@@ -15,12 +17,20 @@
 set -eu
 
 die() { echo "prepare.sh: $*" >&2; exit 1; }
+# This machine cannot get what the guest needs (not root, offline): exit 77,
+# which run.sh reports as a skip unless told that the suite is required.
+unavailable() { echo "prepare.sh: $*" >&2; exit 77; }
 log() { echo "prepare.sh: $*" >&2; }
 
 [ $# -eq 1 ] || die "usage: prepare.sh CACHE_DIR"
 cache=$1
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+
+# Two `make check` runs (or a -j build with two suites) may prepare the same
+# cache at once; the second waits and then finds everything done.
+exec 9>"$cache/.lock"
+flock 9
 
 # vsock_loopback gives CID 1 (and, with no other transport, CID 2) inside the
 # guest; vsock_diag lets `ss --vsock` see listeners, which is how scenarios
@@ -49,7 +59,7 @@ missing_packages() {
 need=$(missing_packages | sort -u | tr '\n' ' ')
 if [ -n "${need% }" ]; then
     if [ "$(id -u)" -ne 0 ]; then
-        die "missing packages: $need(run as root: apt-get install -y $need)"
+        unavailable "missing packages: $need(run as root: apt-get install -y $need)"
     fi
     log "installing $need"
     export DEBIAN_FRONTEND=noninteractive
@@ -83,7 +93,7 @@ if [ -z "$kpkg" ]; then
     # Offline or non-root with empty lists: any complete cached kernel will do.
     kdir=$(ls -d "$cache"/kernel/*/ 2>/dev/null | sort -V | tail -n 1)
     [ -n "$kdir" ] && [ -e "$kdir/.complete" ] ||
-        die "cannot resolve linux-image-amd64's dependency and nothing is cached"
+        unavailable "cannot resolve linux-image-amd64's dependency and nothing is cached"
     log "linux-image-amd64 unresolvable; using cached ${kdir%/}"
     set_current "${kdir%/}"
     exit 0
@@ -102,7 +112,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get download "$kpkg" >&2 2>&1) ||
     { [ "$(id -u)" -eq 0 ] && apt-get update >&2 &&
         (cd "$work" && apt-get download "$kpkg" >&2 2>&1); } ||
-    die "apt-get download $kpkg failed"
+    unavailable "apt-get download $kpkg failed"
 deb=$(ls "$work"/*.deb)
 
 # Only the image, its config and the vsock modules: the whole package unpacks

@@ -159,7 +159,11 @@ _need_ss() {
 # line (the peer column is "*:*"), whatever columns this ss version prints.
 _vsock_listening() { ss -Hln --vsock 2>/dev/null | grep -q ":$1[[:space:]]"; }
 _tcp_listening()   { ss -Hltn 2>/dev/null | grep -q ":$1[[:space:]]"; }
-_unix_listening()  { ss -Hlx 2>/dev/null | grep -qF " $1 "; }
+# ss needs unix_diag (a module) for Unix sockets; /proc/net/unix needs
+# nothing. Flags 00010000 is __SO_ACCEPTCON (listening), type 0001 stream.
+_unix_listening() {
+    awk -v p="$1" '$4 == "00010000" && $5 == "0001" && $8 == p { f = 1 } END { exit !f }' /proc/net/unix
+}
 
 # wait_vsock_listen PORT [TIMEOUT]: until something listens on vsock PORT
 # (any CID). Needs vsock_diag, which guest-init.sh loads.
@@ -179,7 +183,6 @@ wait_tcp_listen() {
 # wait_unix_listen PATH [TIMEOUT]: until something listens on a Unix stream
 # socket PATH (abstract names as @name).
 wait_unix_listen() {
-    _need_ss
     wait_until "${2:-20}" "a Unix listener on $1" _unix_listening "$1"
     log "unix socket $1 is listening"
 }
@@ -189,4 +192,83 @@ need_cmd() {
     for _c in "$@"; do
         command -v "$_c" >/dev/null 2>&1 || skip "$_c not in the guest image"
     done
+}
+
+# --- hvrelay and hvtest ---------------------------------------------------------
+
+# start_relay NAME CONF [ARG]...: runs `hvrelay -c CONF ARG...` in the
+# background, its log (stderr) in $WORKDIR/NAME.log, and waits for its
+# "started:" line, which it writes once every listener is bound. RELAY_PID is
+# its pid. A relay that exits first fails the scenario with its log.
+start_relay() {
+    _sr_name=$1
+    _sr_conf=$2
+    shift 2
+    bg "$_sr_name" hvrelay -c "$_sr_conf" "$@"
+    RELAY_PID=$BG_PID
+    _sr_deadline=$(( $(now) + 20 ))
+    until grep -q ' started: ' "$WORKDIR/$_sr_name.log"; do
+        _alive "$RELAY_PID" || fail "$_sr_name exited before it started"
+        [ "$(now)" -lt "$_sr_deadline" ] || fail "$_sr_name logged no 'started:' line in 20s"
+        sleep 0.1
+    done
+    log "$_sr_name started (pid $RELAY_PID)"
+}
+
+# stop_relay PID NAME [TIMEOUT]: SIGTERM; the relay must exit 0 within
+# TIMEOUT seconds (default 15) and must have logged no error or warning.
+stop_relay() {
+    kill -TERM "$1" 2>/dev/null || fail "$2 (pid $1) was no longer running"
+    expect_bg_ok "$1" "$2" "${3:-15}"
+    relay_log_clean "$2"
+}
+
+# relay_log_clean NAME: fail if the relay's log has an error or warn line,
+# or a sanitizer report (an --enable-asan build writes those to stderr too).
+relay_log_clean() {
+    if grep -E '^[^ ]+ (error|warn): |AddressSanitizer|LeakSanitizer|runtime error:' \
+        "$WORKDIR/$1.log" >"$WORKDIR/$1.bad"; then
+        fail "$1 logged errors, warnings or a sanitizer report: $(head -n 3 "$WORKDIR/$1.bad")"
+    fi
+}
+
+# expect_log NAME ERE [WHAT]: fail unless NAME.log has a line matching ERE.
+expect_log() {
+    grep -qE "$2" "$WORKDIR/$1.log" || fail "${3:-$1.log has no line matching: $2}"
+}
+
+# wait_log NAME ERE [TIMEOUT]: until NAME.log has a line matching ERE.
+wait_log() {
+    wait_until "${3:-20}" "a line matching '$2' in $1.log" grep -qE "$2" "$WORKDIR/$1.log"
+}
+
+# count_log NAME ERE: how many lines of NAME.log match ERE.
+count_log() {
+    grep -cE "$2" "$WORKDIR/$1.log" || true
+}
+
+# end_line NAME FORWARD: the (last) connection-end line of FORWARD in NAME.log.
+end_line() {
+    grep -E " forward=$2 .* end=" "$WORKDIR/$1.log" | tail -n 1
+}
+
+# hvtest_field FILE FIELD: FIELD's values in an hvtest output, one a line,
+# sorted (conn lines print "FIELD=VALUE").
+hvtest_field() {
+    sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$WORKDIR/$1.log" | sort
+}
+
+# same_digests A FIELD_A B FIELD_B: fail unless what one end's FIELD_A lists
+# is, as a set, what the other end's FIELD_B lists (and neither is empty).
+same_digests() {
+    _sd_a=$(hvtest_field "$1" "$2")
+    _sd_b=$(hvtest_field "$3" "$4")
+    if [ -z "$_sd_a" ] || [ "$_sd_a" != "$_sd_b" ]; then
+        fail "$1's $2 and $3's $4 differ: [$(echo "$_sd_a" | tr '\n' ' ')] vs [$(echo "$_sd_b" | tr '\n' ' ')]"
+    fi
+}
+
+# conn_ms NAME: the ms= of the first connection line of an hvtest output.
+conn_ms() {
+    sed -n 's/^conn=.* ms=\([0-9]*\) .*/\1/p' "$WORKDIR/$1.log" | head -n 1
 }
