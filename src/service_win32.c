@@ -354,33 +354,24 @@ check_config(const char *path)
 	return 0;
 }
 
-/* The command line the SCM will run: absolute paths, both quoted. */
+/* The SCM runs the service elsewhere than here: it needs this program's
+ * full path and the configuration's. */
 static int
-make_bin_path(const char *config_arg, char *exe, size_t exelen, char *bin,
-    size_t binlen)
+find_paths(const char *config_arg, char *exe, DWORD exelen, char *conf,
+    DWORD conflen)
 {
-	char conf[MAX_PATH];
 	DWORD n;
-	int len;
 
-	n = GetModuleFileNameA(NULL, exe, (DWORD)exelen);
+	n = GetModuleFileNameA(NULL, exe, exelen);
 	if (n == 0 || n >= exelen) {
 		fprintf(stderr, "hvrelay: service install: cannot find the path of hvrelay.exe: %s\n",
 		    sock_error_text((int)GetLastError()));
 		return -1;
 	}
-	n = GetFullPathNameA(config_arg, sizeof(conf), conf, NULL);
-	if (n == 0 || n >= sizeof(conf)) {
+	n = GetFullPathNameA(config_arg, conflen, conf, NULL);
+	if (n == 0 || n >= conflen) {
 		fprintf(stderr, "hvrelay: service install: %s: not a usable path\n",
 		    config_arg);
-		return -1;
-	}
-	if (check_config(conf) != 0) {
-		return -1;
-	}
-	len = snprintf(bin, binlen, "\"%s\" service run -c \"%s\"", exe, conf);
-	if (len < 0 || (size_t)len >= binlen) {
-		fprintf(stderr, "hvrelay: service install: the paths are too long\n");
 		return -1;
 	}
 	return 0;
@@ -389,15 +380,18 @@ make_bin_path(const char *config_arg, char *exe, size_t exelen, char *bin,
 static int
 service_install(const char *config_arg)
 {
-	char exe[MAX_PATH], bin[2 * MAX_PATH + 32];
+	char exe[MAX_PATH], conf[MAX_PATH], bin[2 * MAX_PATH + 32];
 	char description[] = SERVICE_DESCRIPTION;
 	SERVICE_DESCRIPTIONA desc = { description };
 	SC_HANDLE scm = NULL, svc = NULL;
 	int status = EXIT_FAILURE;
 
-	if (make_bin_path(config_arg, exe, sizeof(exe), bin, sizeof(bin)) != 0) {
+	if (find_paths(config_arg, exe, sizeof(exe), conf, sizeof(conf)) != 0 ||
+	    check_config(conf) != 0) {
 		return EXIT_FAILURE;
 	}
+	/* Both quoted: either may have spaces ("C:\Program Files"). */
+	snprintf(bin, sizeof(bin), "\"%s\" service run -c \"%s\"", exe, conf);
 	scm = OpenSCManagerA(NULL, NULL, SC_MANAGER_CREATE_SERVICE);
 	if (scm == NULL) {
 		print_service_error("service install", GetLastError());
@@ -512,6 +506,17 @@ report_stopped(int exit_status)
 	LeaveCriticalSection(&status_lock);
 }
 
+static DWORD
+current_state(void)
+{
+	DWORD state;
+
+	EnterCriticalSection(&status_lock);
+	state = service_status.dwCurrentState;
+	LeaveCriticalSection(&status_lock);
+	return state;
+}
+
 /* Runs on the dispatcher's thread while the daemon runs on its own: it
  * must not log or touch the daemon, only post requests to its loop. */
 static DWORD WINAPI
@@ -528,6 +533,12 @@ on_control(DWORD control, DWORD type, LPVOID data, LPVOID context)
 		return NO_ERROR;
 	case SERVICE_CONTROL_PARAMCHANGE:
 	case HVRELAY_SERVICE_CONTROL_RELOAD:
+		/* The SCM passes user-defined controls on in any state: before
+		 * RUNNING the loop cannot take requests yet, and once stopping
+		 * it is going away. */
+		if (current_state() != SERVICE_RUNNING) {
+			return ERROR_SERVICE_CANNOT_ACCEPT_CTRL;
+		}
 		platform_post_request(REQUEST_RELOAD);
 		return NO_ERROR;
 	case SERVICE_CONTROL_INTERROGATE:

@@ -9,16 +9,32 @@ export WINEDEBUG=-all
 HVRELAY=$HVRELAY_EXE
 . "$TESTS_DIR/scenario/lib.sh"
 
-# A private Wine prefix unless the caller shares a prepared one.
-if [ -z "${WINEPREFIX:-}" ]; then
-	export WINEPREFIX="$TMP/wine"
-	WINE_PRIVATE=1
+# Every test has a Wine prefix of its own: the registry and the service
+# manager live in the prefix, and tests run in parallel. A prepared prefix
+# named by HVRELAY_WINE_TEMPLATE is cloned, its Windows directory by hard
+# links (Wine reads those files and never rewrites them); without one a new
+# prefix is created, which takes longer than any test waits, so up front.
+export WINEPREFIX="$TMP/wine"
+template=${HVRELAY_WINE_TEMPLATE:-}
+if [ -n "$template" ] && [ -f "$template/system.reg" ]; then
+	mkdir -p "$WINEPREFIX/drive_c"
+	cp "$template"/*.reg "$template/.update-timestamp" "$WINEPREFIX/"
+	cp -a "$template/dosdevices" "$WINEPREFIX/"
+	for d in "$template"/drive_c/*; do
+		if [ "$(basename "$d")" = windows ]; then
+			cp -al "$d" "$WINEPREFIX/drive_c/" 2>/dev/null ||
+			    cp -a "$d" "$WINEPREFIX/drive_c/"
+		else
+			cp -a "$d" "$WINEPREFIX/drive_c/"
+		fi
+	done
+else
+	WINEDLLOVERRIDES="mscoree,mshtml=" "$WINE" wineboot --init >/dev/null 2>&1
+	"$(dirname "$WINE")/wineserver" -w
 fi
 
 wine_cleanup() {
-	if [ -n "${WINE_PRIVATE:-}" ]; then
-		"$(dirname "$WINE")/wineserver" -k 2>/dev/null
-	fi
+	"$(dirname "$WINE")/wineserver" -k 2>/dev/null
 	cleanup
 }
 trap wine_cleanup EXIT
