@@ -5,7 +5,10 @@ set -eu
 
 packages="build-essential autoconf automake pkg-config libevent-dev libinih-dev"
 if [ "${1:-}" = "--tests" ]; then
-	packages="$packages python3 iproute2 systemd mandoc"
+	# The QEMU guest suite (tests/vm) needs a static busybox, dropbear and the
+	# tools that unpack Debian's kernel package.
+	packages="$packages python3 iproute2 systemd mandoc qemu-system-x86 \
+	    busybox-static dropbear-bin xz-utils zstd"
 fi
 
 sudo=""
