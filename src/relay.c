@@ -279,12 +279,15 @@ start_relaying(struct conn *c)
 }
 
 /* Schedules the next attempt within the connect-timeout budget, or gives
- * up when neither retries nor time remain. */
+ * up when neither retries nor time remain. A backoff step that would pass
+ * the deadline is cut short: the last attempt comes just before it, so a
+ * target that starts late in the budget is still reached. */
 static void
 attempt_failed(struct conn *c, int error)
 {
 	const struct forward_conf *conf = &c->fwd->conf;
-	uint64_t deadline = c->started_ms + conf->connect_timeout_ms;
+	uint64_t now = sock_monotonic_ms();
+	uint64_t last_at = c->started_ms + conf->connect_timeout_ms - RETRY_FIRST_MS;
 	uint64_t backoff = RETRY_FIRST_MS << (c->attempts < 5 ? c->attempts - 1 : 4);
 	uint64_t retry_at;
 	char reason[REASON_MAX];
@@ -292,14 +295,15 @@ attempt_failed(struct conn *c, int error)
 	if (backoff > RETRY_MAX_MS) {
 		backoff = RETRY_MAX_MS;
 	}
-	retry_at = sock_monotonic_ms() + backoff;
+	retry_at = now + backoff < last_at ? now + backoff : last_at;
 	log_debug("%s: %s: attempt %u to %s failed: %s", conf->name, c->peer,
 	    c->attempts, conf->connect.text, sock_error_text(error));
-	if (c->attempts > conf->connect_retries || retry_at >= deadline ||
+	if (c->attempts > conf->connect_retries || retry_at <= now ||
 	    sock_error_is_permanent(error)) {
 		snprintf(reason, sizeof(reason),
-		    "target unreachable: %s (%u attempts)",
-		    sock_error_text(error), c->attempts);
+		    "target unreachable: %s (%u attempt%s)",
+		    sock_error_text(error), c->attempts,
+		    c->attempts == 1 ? "" : "s");
 		if (sock_error_is_refusal(error)) {
 			c->fwd->stats.connect_refused++;
 		} else {

@@ -49,7 +49,7 @@ start=$SECONDS
 check "a client of the hvsock forward is closed promptly ($((SECONDS - start))s)" \
     test $((SECONDS - start)) -le 3
 check "  the log says Hyper-V sockets are not available" \
-    grep -q 'forward=to-vm .*end="target unreachable: Hyper-V sockets are not available: Windows 10 1607+ / Server 2016+ with Hyper-V enabled (1 attempts)"' "$TMP/relay.log"
+    grep -q 'forward=to-vm .*end="target unreachable: Hyper-V sockets are not available: Windows 10 1607+ / Server 2016+ with Hyper-V enabled (1 attempt)"' "$TMP/relay.log"
 start_server after "tcp:127.0.0.1:$target_port" --send 1M --timeout 30
 "$HVTEST" connect "tcp:127.0.0.1:$relay_port" --expect 1M --timeout 30 \
     >/dev/null 2>&1
