@@ -94,9 +94,10 @@ long sock_splice_out(struct sock_pipe *p, evutil_socket_t fd, size_t len,
 int sock_last_error(void);
 const char *sock_error_text(int error);
 int sock_error_is_reset(int error);
-/* Nobody listens at the target (vsock says so with a reset). */
+/* A connect found nobody listening at the target. */
 int sock_error_is_refusal(int error);
-/* Retrying cannot help: the platform lacks the address family. */
+/* Retrying a connect cannot help: the platform lacks the address family,
+ * or no transport reaches the address. */
 int sock_error_is_permanent(int error);
 /* Out of descriptors or buffers: accepting again at once would spin. */
 int sock_error_is_exhaustion(int error);

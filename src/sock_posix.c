@@ -308,6 +308,15 @@ sock_close_listener(evutil_socket_t fd, const struct sock_addr *addr)
 	}
 }
 
+/* What a failed connect means. vsock answers a connect to a port nobody
+ * listens on with a reset, which for a connection not yet made is a
+ * refusal. */
+static int
+connect_error(int error)
+{
+	return error == ECONNRESET ? ECONNREFUSED : error;
+}
+
 evutil_socket_t
 sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
     int *pending, int *error)
@@ -331,7 +340,7 @@ sock_connect(const struct sock_addr *addr, const struct sock_options *opts,
 		*pending = 1;
 		return fd;
 	}
-	*error = errno;
+	*error = connect_error(errno);
 	close(fd);
 	return -1;
 }
@@ -345,7 +354,7 @@ sock_connect_result(evutil_socket_t fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) {
 		return errno;
 	}
-	return error;
+	return connect_error(error);
 }
 
 uint64_t
@@ -530,6 +539,10 @@ sock_last_error(void)
 const char *
 sock_error_text(int error)
 {
+	/* Only vsock's connect fails with ENODEV, whose own text says little. */
+	if (error == ENODEV) {
+		return "No such device: no vsock transport reaches that CID";
+	}
 	return strerror(error);
 }
 
@@ -542,13 +555,14 @@ sock_error_is_reset(int error)
 int
 sock_error_is_refusal(int error)
 {
-	return error == ECONNREFUSED || error == ECONNRESET || error == ENOENT;
+	return error == ECONNREFUSED || error == ENOENT;
 }
 
 int
 sock_error_is_permanent(int error)
 {
-	return error == EAFNOSUPPORT || error == EPROTONOSUPPORT;
+	return error == EAFNOSUPPORT || error == EPROTONOSUPPORT ||
+	    error == ENODEV;
 }
 
 int

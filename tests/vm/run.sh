@@ -17,6 +17,9 @@
 #   HVRELAY_VM_CACHE       kernel cache (default $XDG_CACHE_HOME/hvrelay-vm)
 #   HVRELAY_VM_SCENARIOS   run only scenarios whose names start with one of
 #                          these words, e.g. "01 03"
+#   HVRELAY_VM_SCENARIO_FILES  scenario files to run instead of those in
+#                          scenarios/ (paths anywhere, names NN-name.sh;
+#                          they can source lib.sh as usual): bench/vsock.sh
 #   HVRELAY_VM_EXTRA       more files for the guest's /usr/local/bin
 #   HVRELAY_VM_TIMEOUT     overall limit in seconds (default: boot allowance
 #                          plus every scenario's own limit, at most 300)
@@ -54,8 +57,28 @@ fi
 
 # --- what goes into the guest -----------------------------------------------
 
+# The guest runs /scenarios/[0-9]*.sh in glob order and numbers its TAP
+# lines that way, so files named from elsewhere must follow the same naming,
+# have distinct names, and be listed here in the same (C locale) order.
+candidates=()
+if [ -n "${HVRELAY_VM_SCENARIO_FILES:-}" ]; then
+    for s in $(for f in $HVRELAY_VM_SCENARIO_FILES; do
+                   printf '%s %s\n' "$(basename "$f")" "$f"
+               done | LC_ALL=C sort | cut -d' ' -f2-); do
+        [ -f "$s" ] || bail "HVRELAY_VM_SCENARIO_FILES: no such file $s"
+        case $(basename "$s") in
+            [0-9]*.sh) ;;
+            *) bail "HVRELAY_VM_SCENARIO_FILES: $s: the name must be NN-name.sh" ;;
+        esac
+        candidates+=("$s")
+    done
+    dups=$(for s in "${candidates[@]}"; do basename "$s"; done | sort | uniq -d)
+    [ -z "$dups" ] || bail "HVRELAY_VM_SCENARIO_FILES: two files named $dups"
+else
+    candidates=("$here"/scenarios/[0-9]*.sh)
+fi
 scenarios=()
-for s in "$here"/scenarios/[0-9]*.sh; do
+for s in "${candidates[@]}"; do
     [ -e "$s" ] || continue
     base=$(basename "$s")
     if [ -n "${HVRELAY_VM_SCENARIOS:-}" ]; then
@@ -67,7 +90,7 @@ for s in "$here"/scenarios/[0-9]*.sh; do
     fi
     scenarios+=("$s")
 done
-[ ${#scenarios[@]} -gt 0 ] || bail "no scenario selected in $here/scenarios"
+[ ${#scenarios[@]} -gt 0 ] || bail "no scenario selected in ${HVRELAY_VM_SCENARIO_FILES:-$here/scenarios}"
 
 # find_tool NAME ENVVAR CANDIDATE...: an explicitly named file must exist; an
 # unset one is searched for, and a missing tool only makes the scenarios
