@@ -4,9 +4,12 @@
 usage: report.py RESULTS_DIR [VSOCK_CSV]
 
 RESULTS_DIR holds results.csv (test,relay,case,rep,metric,value) and
-machine.txt; RESULTS.md, throughput.dat and throughput.gp are written there.
-VSOCK_CSV, when given, has the same columns with rows measured inside the
-QEMU guest (relay "vsock-guest"); without it that row says "see tests/vm".
+machine.txt; RESULTS.md, throughput.dat, vsock.dat and throughput.gp are
+written there. VSOCK_CSV, when given, is what bench/vsock.sh measured inside
+the QEMU guest: the same columns, test "vsock", relays direct, hvrelay,
+hvrelay-nosplice and socat (the last three: pairs tcp -> vsock -> tcp),
+cases P1-up and P1-down, metrics gbps, bytes and cpu_s (both relays of a
+pair); the guest's description is read from the .txt file beside it.
 """
 import csv
 import os
@@ -16,8 +19,14 @@ from collections import defaultdict
 
 RELAYS = ["direct", "hvrelay", "socat", "haproxy", "rinetd"]
 PEERS = ["socat", "haproxy", "rinetd"]
-VSOCK = "vsock-guest"
-VSOCK_LABEL = "vsock pair in guest: see tests/vm"
+VSOCK_SETS = [
+    ("direct", "direct (no relay)"),
+    ("hvrelay", "hvrelay pair"),
+    ("hvrelay-nosplice", "hvrelay pair, splice = no"),
+    ("socat", "socat pair"),
+]
+VSOCK_CASES = [("P1-up", "upload"), ("P1-down", "download (-R)")]
+VSOCK_TARGET = 1.5
 TP_CASES = [
     ("P1-up", "1 stream"),
     ("P1-down", "1 stream, -R"),
@@ -43,6 +52,29 @@ def load(path):
     return data
 
 
+def load_reps(path, test, metric):
+    """{(relay, case, rep): value} of one test's metric."""
+    values = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["test"] != test or row["metric"] != metric:
+                continue
+            try:
+                values[(row["relay"], row["case"], row["rep"])] = \
+                    float(row["value"])
+            except ValueError:
+                continue
+    return values
+
+
+def paired_ratio(by_rep, a, b, case):
+    """Median over repetitions of a/b, each taken seconds apart: steadier
+    than a ratio of medians when the load on the host drifts during a run."""
+    ratios = [v / by_rep[(b, c, r)] for (x, c, r), v in by_rep.items()
+              if x == a and c == case and by_rep.get((b, c, r))]
+    return statistics.median(ratios) if ratios else None
+
+
 def median(data, test, relay, case, metric):
     values = data.get((test, relay, case, metric))
     if not values:
@@ -57,12 +89,12 @@ def total(data, test, relay, case, metric):
     return sum(values)
 
 
-def cpu_per_gib(data, relay, cases):
+def cpu_per_gib(data, relay, cases, test="throughput"):
     cpu = 0.0
     gib = 0.0
     for case in cases:
-        c = total(data, "throughput", relay, case, "cpu_s")
-        b = total(data, "throughput", relay, case, "bytes")
+        c = total(data, test, relay, case, "cpu_s")
+        b = total(data, test, relay, case, "bytes")
         if c is None or b is None:
             return None
         cpu += c
@@ -127,18 +159,93 @@ class Report:
             self.out("| " + " | ".join(row) + " |")
         self.out()
 
-    def vsock_row(self, cells):
-        """The guest's row: its numbers if a vsock CSV was merged."""
-        if any(c != "—" for c in cells):
-            return [f"**{VSOCK}** (tests/vm)"] + cells
-        return [VSOCK_LABEL] + cells
+
+def vsock_section(rep, data, vs, by_rep, info, reps):
+    """The host/guest pair over vsock, measured in the QEMU guest."""
+    rep.out("## Throughput over vsock, in the QEMU guest (Gbit/s, iperf3)")
+    rep.out()
+    if not any(v is not None for v in vs.values()):
+        rep.out("Not measured in this run (`BENCH_VSOCK=0`, or "
+                "`bench/vsock.sh` failed: see the run's log); "
+                "`bench/vsock.sh` measures it on its own.")
+        rep.out()
+        return
+    rep.out("The host/guest pair as it is deployed — one relay listening on "
+            "TCP and connecting over vsock, one listening on vsock and "
+            "connecting over TCP — run inside the QEMU guest of the VM suite "
+            "(`bench/vsock.sh` with `tests/vm`; AF_VSOCK is never opened on "
+            "this machine). In the guest the vsock hop is the kernel's "
+            "`vsock_loopback` (CID 1). One iperf3 stream to a server on "
+            "127.0.0.1 through each path; upload: the client sends, "
+            f"download: `-R`. Medians of {reps} interleaved repetitions. "
+            "The guest is emulated (TCG) on two vCPUs shared by client, "
+            "server and both relays, so every figure is far below real "
+            "hardware: compare the paths with each other, not with the "
+            "tables above. In parentheses: the ratio to direct TCP in the "
+            "guest.")
+    rep.out()
+    for key, value in info:
+        rep.out(f"- {key}: {value}")
+    if info:
+        rep.out()
+    rows = []
+    for r, label in VSOCK_SETS:
+        rows.append([label] + [with_ratio(vs[(r, c)], vs[("direct", c)], 3)
+                               for c, _ in VSOCK_CASES])
+    rep.table(["path"] + [label for _, label in VSOCK_CASES], rows)
+    rep.out(f"Spread (lowest – highest of the {reps} repetitions):")
+    rep.out()
+    rows = []
+    for r, label in VSOCK_SETS:
+        row = [label]
+        for c, _ in VSOCK_CASES:
+            v = data.get(("vsock", r, c, "gbps"))
+            row.append(f"{min(v):.3f} – {max(v):.3f}" if v else "n/a")
+        rows.append(row)
+    rep.table(["path"] + [label for _, label in VSOCK_CASES], rows)
+    rep.out("Ratios: of the medians above, and the median of the "
+            "per-repetition ratios (the paths of one repetition are measured "
+            "seconds apart, so this one is steadier when the host's load "
+            "drifts during the run).")
+    rep.out()
+    rows = []
+    for a, b in (("hvrelay", "socat"), ("hvrelay-nosplice", "socat"),
+                 ("hvrelay", "hvrelay-nosplice")):
+        name = f"{dict(VSOCK_SETS)[a]} / {dict(VSOCK_SETS)[b]}"
+        rows.append([name] +
+                    [fmt_ratio(ratio(vs[(a, c)], vs[(b, c)]))
+                     for c, _ in VSOCK_CASES] +
+                    [fmt_ratio(paired_ratio(by_rep, a, b, c))
+                     for c, _ in VSOCK_CASES])
+    rep.table(["ratio"] +
+              [f"{label}, of medians" for _, label in VSOCK_CASES] +
+              [f"{label}, per repetition" for _, label in VSOCK_CASES],
+              rows)
+    rep.out("Guest CPU seconds per GiB received (utime+stime of both relays "
+            "of the pair, for socat including its reaped forks, over every "
+            "repetition): emulated time, comparable between the pairs only.")
+    rep.out()
+    rows = []
+    cases = [c for c, _ in VSOCK_CASES]
+    for r, label in VSOCK_SETS[1:]:
+        rows.append([label] +
+                    [fmt(cpu_per_gib(data, r, [c], "vsock"), 2)
+                     for c in cases] +
+                    [fmt(cpu_per_gib(data, r, cases, "vsock"), 2)])
+    rep.table(["pair"] + [label for _, label in VSOCK_CASES] + ["all"], rows)
+    errors = [k for k in data if k[0] == "vsock" and k[3] == "error"]
+    if errors:
+        rep.out("Failed iperf3 runs (left out of the medians): " +
+                ", ".join(f"{k[1]} {k[2]}" for k in errors))
+        rep.out()
 
 
 def main():
     results_dir = sys.argv[1]
     data = load(os.path.join(results_dir, "results.csv"))
-    if len(sys.argv) > 2 and os.path.exists(sys.argv[2]):
-        for key, values in load(sys.argv[2]).items():
+    vsock_csv = sys.argv[2] if len(sys.argv) > 2 else None
+    if vsock_csv and os.path.exists(vsock_csv):
+        for key, values in load(vsock_csv).items():
             data[key].extend(values)
     machine = read_machine(os.path.join(results_dir, "machine.txt"))
     reps = max([len(v) for k, v in data.items()
@@ -147,16 +254,25 @@ def main():
     m = lambda *k: median(data, *k)  # noqa: E731
 
     tp = {(r, c): m("throughput", r, c, "gbps")
-          for r in RELAYS + [VSOCK] for c, _ in TP_CASES}
+          for r in RELAYS for c, _ in TP_CASES}
     lat = {(r, c, p): m("latency", r, c, p)
-           for r in RELAYS + [VSOCK] for c, _ in LAT_CASES + PINNED_CASES
+           for r in RELAYS for c, _ in LAT_CASES + PINNED_CASES
            for p in ("p50_us", "p99_us")}
-    rate = {r: m("connrate", r, "conn", "conn_per_s") for r in RELAYS + [VSOCK]}
-    mem = {r: m("memory", r, "idle", "bytes_per_conn") for r in RELAYS + [VSOCK]}
+    rate = {r: m("connrate", r, "conn", "conn_per_s") for r in RELAYS}
+    mem = {r: m("memory", r, "idle", "bytes_per_conn") for r in RELAYS}
     cpu = {(r, c): cpu_per_gib(data, r, [c])
-           for r in RELAYS + [VSOCK] for c, _ in TP_CASES}
+           for r in RELAYS for c, _ in TP_CASES}
     cpu_all = {r: cpu_per_gib(data, r, [c for c, _ in TP_CASES])
-               for r in RELAYS + [VSOCK]}
+               for r in RELAYS}
+    vs = {(r, c): m("vsock", r, c, "gbps")
+          for r, _ in VSOCK_SETS for c, _ in VSOCK_CASES}
+    vsock_info = []
+    vsock_by_rep = {}
+    if vsock_csv and os.path.exists(vsock_csv):
+        vsock_info = read_machine(os.path.splitext(vsock_csv)[0] + ".txt")
+        vsock_by_rep = load_reps(vsock_csv, "vsock", "gbps")
+    vsock_reps = max([len(v) for k, v in data.items()
+                      if k[0] == "vsock" and k[3] == "gbps"] or [0])
 
     rep.out("# hvrelay benchmark results")
     rep.out()
@@ -182,9 +298,6 @@ def main():
     for r in RELAYS:
         rows.append([r] + [with_ratio(tp[(r, c)], tp[("direct", c)])
                            for c, _ in TP_CASES])
-    rows.append(rep.vsock_row([with_ratio(tp[(VSOCK, c)], None)
-                               if tp[(VSOCK, c)] is not None else "—"
-                               for c, _ in TP_CASES]))
     rep.table(["relay"] + [label for _, label in TP_CASES], rows)
     rep.out(f"Spread (lowest – highest of the {reps} repetitions): this is a "
             "VM on a shared host, and even direct moves a lot between runs, "
@@ -203,6 +316,8 @@ def main():
         rep.out("Failed iperf3 runs (left out of the medians): " +
                 ", ".join(f"{k[1]} {k[2]}" for k in errors))
         rep.out()
+
+    vsock_section(rep, data, vs, vsock_by_rep, vsock_info, vsock_reps)
 
     # Latency.
     rep.out("## Latency (µs per request/response round trip, `bench/rr.c`)")
@@ -228,10 +343,6 @@ def main():
                     row.append(with_ratio(lat[(r, c, p)],
                                           lat[("direct", c, p)]))
             rows.append(row)
-        rows.append(rep.vsock_row([fmt(lat[(VSOCK, c, p)])
-                                   if lat[(VSOCK, c, p)] is not None else "—"
-                                   for c, _ in cases
-                                   for p in ("p50_us", "p99_us")]))
         rep.table(["relay", "1 B p50", "1 B p99", "4 KiB p50", "4 KiB p99"],
                   rows)
 
@@ -249,8 +360,6 @@ def main():
         if fails:
             note += f" ({int(fails)} failed runs)"
         rows.append([r, with_ratio(rate[r], rate["direct"], 0), note])
-    rows.append(rep.vsock_row([fmt(rate[VSOCK], 0)
-                               if rate[VSOCK] is not None else "—", "—"]))
     rep.table(["relay", "conn/s", "failed connections (all runs)"], rows)
 
     # Memory.
@@ -292,9 +401,6 @@ def main():
                      f"{fmt(per, 0)} B ({fmt(per / 1024 if per else None, 2)} KiB)"
                      if per is not None else "n/a",
                      fmt(setup, 1), note])
-    rows.append(rep.vsock_row(["—"] * 3 + [f"{fmt(mem[VSOCK], 0)} B"
-                                           if mem[VSOCK] is not None else "—"]
-                              + ["—"] * 2))
     wanted_text = f"{wanted:,}" if wanted else "N"
     rep.out(f"A fresh relay; `rr hold` opens {wanted_text} connections through "
             "it to `rr echo` (client and echo server: separate processes), "
@@ -317,11 +423,6 @@ def main():
     for r in RELAYS[1:]:
         rows.append([r] + [fmt(cpu[(r, c)], 3) for c, _ in TP_CASES] +
                     [fmt(cpu_all[r], 3)])
-    rows.append(rep.vsock_row([fmt(cpu[(VSOCK, c)], 3)
-                               if cpu[(VSOCK, c)] is not None else "—"
-                               for c, _ in TP_CASES] +
-                              [fmt(cpu_all[VSOCK], 3)
-                               if cpu_all[VSOCK] is not None else "—"]))
     rep.table(["relay"] + [label for _, label in TP_CASES] + ["all"], rows)
 
     # hvrelay against each.
@@ -388,6 +489,24 @@ def main():
 
     ok = True
     details = []
+    for c, label in VSOCK_CASES:
+        hv, so = vs[("hvrelay", c)], vs[("socat", c)]
+        r = ratio(hv, so)
+        good = r is not None and r >= VSOCK_TARGET
+        ok = ok and good
+        if r is None:
+            details.append(f"{label}: no data")
+            continue
+        paired = paired_ratio(vsock_by_rep, "hvrelay", "socat", c)
+        details.append(f"{label}: hvrelay pair {fmt(hv, 3)} vs socat pair "
+                       f"{fmt(so, 3)} Gbit/s = {fmt_ratio(r)} "
+                       f"({'ok' if good else 'short'}; median of the "
+                       f"per-repetition ratios {fmt_ratio(paired)})")
+    verdict(ok, f"vsock pair in the QEMU guest: hvrelay pair ≥ "
+            f"{VSOCK_TARGET} × the socat pair, both directions", details)
+
+    ok = True
+    details = []
     for c, label in LAT_CASES:
         hv = lat[("hvrelay", c, "p50_us")]
         hp = lat[("haproxy", c, "p50_us")]
@@ -446,6 +565,14 @@ def main():
             "(`option splice-auto` would).")
     rep.out("- rinetd: `rinetd -f -c rinetd.conf`, lines `127.0.0.1 PORT "
             "127.0.0.1 TARGET`, no log file.")
+    rep.out("- vsock pairs, in the guest (`bench/vsock-guest.sh`): hvrelay "
+            "`tcp:127.0.0.1:PORT` → `vsock:1:VPORT` and `vsock:any:VPORT` → "
+            "`tcp:127.0.0.1:5201` (the iperf3 server), `log-level = warn`, "
+            "`control-socket = off`, `splice` yes or no, every other key at "
+            "its default; socat `TCP-LISTEN:PORT,fork,reuseaddr,"
+            "bind=127.0.0.1 VSOCK-CONNECT:1:VPORT` and `VSOCK-LISTEN:VPORT,"
+            "fork,reuseaddr TCP:127.0.0.1:5201`. Host-side copies of "
+            "iperf3, socat and the hvrelay binary run there.")
     rep.out("- direct: the clients connect straight to the iperf3 / echo "
             "server port.")
     rep.out()
@@ -455,27 +582,11 @@ def main():
 
     # Chart data and script.
     dat = os.path.join(results_dir, "throughput.dat")
-    with open(dat, "w") as f:
-        # Per relay: median, lowest, highest.
-        f.write("case " + " ".join(f"{r} {r}_min {r}_max" for r in RELAYS)
-                + "\n")
-        for c, label in TP_CASES:
-            cells = []
-            for r in RELAYS:
-                v = data.get(("throughput", r, c, "gbps"))
-                if v:
-                    cells += [f"{statistics.median(v):.3f}",
-                              f"{min(v):.3f}", f"{max(v):.3f}"]
-                else:
-                    cells += ["NaN"] * 3
-            f.write(f'"{label}" ' + " ".join(cells) + "\n")
+    write_dat(dat, data, "throughput", RELAYS, TP_CASES)
     png = os.path.join(results_dir, "throughput.png")
     title = next((v for k, v in machine if k == "cpu"), "")
     cores = next((v for k, v in machine if k == "cores"), "?")
-    with open(os.path.join(results_dir, "throughput.gp"), "w") as f:
-        f.write(f"""set terminal pngcairo size 1000,560 font "sans,11"
-set output "{png}"
-set title "TCP relay throughput over loopback, iperf3: median of {reps}, bars lowest–highest\\n{title}, {cores} cores"
+    loopback = f"""set title "TCP relay throughput over loopback, iperf3: median of {reps}, bars lowest–highest\\n{title}, {cores} cores"
 set ylabel "Gbit/s"
 set yrange [0:*]
 set grid ytics
@@ -485,8 +596,60 @@ set style histogram errorbars gap 1 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 plot for [i=0:{len(RELAYS) - 1}] "{dat}" using 2+3*i:3+3*i:4+3*i:xtic(1) title columnheader(2+3*i)
+"""
+    with open(os.path.join(results_dir, "throughput.gp"), "w") as f:
+        if not any(v is not None for v in vs.values()):
+            f.write(f"""set terminal pngcairo size 1000,560 font "sans,11"
+set output "{png}"
+{loopback}""")
+            return
+        # The guest's figures are a few percent of the loopback ones: a
+        # panel of their own, with its own scale, beside the first.
+        vdat = os.path.join(results_dir, "vsock.dat")
+        write_dat(vdat, data, "vsock", [r for r, _ in VSOCK_SETS],
+                  VSOCK_CASES)
+        # Headroom above the bars for the key.
+        top = 1.5 * max(max(v) for k, v in data.items()
+                        if k[0] == "vsock" and k[3] == "gbps")
+        # The colours of direct, hvrelay and socat in the first panel.
+        colours = {"direct": "lt 1", "hvrelay": "lt 2",
+                   "hvrelay-nosplice": 'lc rgb "#8fd9c2"', "socat": "lt 3"}
+        # skip 1: the header row (these titles have spaces, so they are
+        # given in the plot command, not taken from the file).
+        plots = ", ".join(
+            f'"{vdat}" skip 1 using {2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i}'
+            f'{":xtic(1)" if i == 0 else ""} title "{label}" {colours[r]}'
+            for i, (r, label) in enumerate(VSOCK_SETS))
+        f.write(f"""set terminal pngcairo size 1500,560 font "sans,11"
+set output "{png}"
+set multiplot
+set size 0.64,1
+set origin 0,0
+{loopback}
+set size 0.36,1
+set origin 0.64,0
+set title "vsock pair (tcp → vsock → tcp) in the QEMU guest (TCG)\\n1 stream, iperf3: median of {vsock_reps}, bars lowest–highest"
+set yrange [0:{top:.3f}]
+plot {plots}
+unset multiplot
 """)
 
+
+def write_dat(path, data, test, relays, cases):
+    """Per case, per relay: median, lowest, highest (gnuplot errorbars)."""
+    with open(path, "w") as f:
+        f.write("case " + " ".join(f"{r} {r}_min {r}_max" for r in relays)
+                + "\n")
+        for c, label in cases:
+            cells = []
+            for r in relays:
+                v = data.get((test, r, c, "gbps"))
+                if v:
+                    cells += [f"{statistics.median(v):.3f}",
+                              f"{min(v):.3f}", f"{max(v):.3f}"]
+                else:
+                    cells += ["NaN"] * 3
+            f.write(f'"{label}" ' + " ".join(cells) + "\n")
 
 if __name__ == "__main__":
     main()

@@ -10,12 +10,18 @@
 #   memory      relay RSS holding 9,000 idle connections
 #   CPU         relay CPU seconds per GiB relayed (during the throughput runs)
 # through hvrelay, socat, haproxy, rinetd and directly (no relay: the ceiling),
-# repetitions interleaved, medians reported. Writes bench/results/RESULTS.md,
-# results.csv (every raw sample), throughput.png and machine.txt.
+# repetitions interleaved, medians reported. Then bench/vsock.sh measures the
+# host/guest pair (tcp -> vsock -> tcp, two hvrelays against two socats)
+# inside the QEMU guest of tests/vm: AF_VSOCK is never opened on this machine.
+# Writes bench/results/RESULTS.md, results.csv (every raw sample),
+# vsock.csv and vsock.txt (the guest's samples and setup), throughput.png
+# and machine.txt.
 #
 # Knobs (environment): BENCH_REPS (5), BENCH_IPERF_SECONDS (2),
 # BENCH_PORT_BASE (61100), BENCH_HOLD_CONNS (9000), BENCH_RESULTS_DIR,
-# BENCH_VSOCK_CSV (rows measured in the QEMU guest, see tests/vm).
+# BENCH_VSOCK=0 (leave the guest out), BENCH_VSOCK_CSV (report the rows of
+# an earlier bench/vsock.sh run instead of measuring them), and
+# bench/vsock.sh's own BENCH_VSOCK_REPS (7) and BENCH_VSOCK_SECONDS (2).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -571,10 +577,26 @@ main() {
 	done
 	phase_time memory $((SECONDS - t0))
 	stop_bg echo
+
+	# Last, with every relay above stopped: the guest's two emulated CPUs
+	# take both of this machine's cores. vsock.sh records its own time.
+	local vsock_csv=${BENCH_VSOCK_CSV:-}
+	if [[ -n $vsock_csv ]]; then
+		log "vsock: reporting $vsock_csv (BENCH_VSOCK_CSV), not measuring"
+	elif [[ ${BENCH_VSOCK:-1} == 0 ]]; then
+		log "vsock: left out (BENCH_VSOCK=0)"
+	else
+		log "vsock: the pair in the QEMU guest (bench/vsock.sh)"
+		vsock_csv=$RESULTS_DIR/vsock.csv
+		# Its section of the report stays empty if it fails: the rest of
+		# this run still counts.
+		HVRELAY=$HVRELAY "$BENCH_DIR/vsock.sh" "$vsock_csv" ||
+			log "vsock: bench/vsock.sh failed (see above)"
+	fi
 	phase_time total $((SECONDS - RUN_START))
 
 	log "report"
-	"$PY" "$BENCH_DIR/report.py" "$RESULTS_DIR" ${BENCH_VSOCK_CSV:+"$BENCH_VSOCK_CSV"}
+	"$PY" "$BENCH_DIR/report.py" "$RESULTS_DIR" ${vsock_csv:+"$vsock_csv"}
 	gnuplot "$RESULTS_DIR/throughput.gp"
 	log "done in $((SECONDS - RUN_START)) s: $RESULTS_DIR/RESULTS.md"
 	grep -E '^- \*\*(PASS|MISS)' "$RESULTS_DIR/RESULTS.md" >&2 || true
