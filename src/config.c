@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "parse.h"
+#include "platform.h"
 
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 10000
@@ -240,8 +241,21 @@ apply_log_target(struct parse_ctx *ctx, struct forward_conf *fwd,
     const char *value, char *err, size_t errlen)
 {
 	(void)fwd;
-	if (log_target_parse(value, &ctx->cfg->log_target) != 0) {
-		snprintf(err, errlen, "expected stderr or syslog");
+	return log_target_parse(value, &ctx->cfg->log_target, err, errlen);
+}
+
+static int
+apply_log_file(struct parse_ctx *ctx, struct forward_conf *fwd,
+    const char *value, char *err, size_t errlen)
+{
+	(void)fwd;
+	if (!platform_path_is_absolute(value)) {
+		snprintf(err, errlen, "expected an absolute path");
+		return -1;
+	}
+	ctx->cfg->log_file = strdup(value);
+	if (ctx->cfg->log_file == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -258,7 +272,8 @@ apply_control_socket(struct parse_ctx *ctx, struct forward_conf *fwd,
 		path[0] = '\0';
 		return 0;
 	}
-	if (value[0] != '/' || strlen(value) >= sizeof(ctx->cfg->control_socket)) {
+	if (!platform_path_is_absolute(value) ||
+	    strlen(value) >= sizeof(ctx->cfg->control_socket)) {
 		snprintf(err, errlen,
 		    "expected an absolute path of at most 107 characters, or off");
 		return -1;
@@ -290,6 +305,7 @@ static const struct key_def keys[] = {
 	{ "allow", SCOPE_SECTION, apply_allow },
 	{ "log-level", SCOPE_GLOBAL, apply_log_level },
 	{ "log", SCOPE_GLOBAL, apply_log_target },
+	{ "log-file", SCOPE_GLOBAL, apply_log_file },
 	{ "control-socket", SCOPE_GLOBAL, apply_control_socket },
 	{ "shutdown-timeout", SCOPE_GLOBAL, apply_shutdown_timeout },
 };
@@ -595,11 +611,9 @@ check_listen_conflicts(struct parse_ctx *ctx)
 static void
 default_control_socket(struct config *cfg)
 {
-	const char *base = strrchr(cfg->path, '/');
-	size_t len;
+	const char *base = platform_path_basename(cfg->path);
+	size_t len = strlen(base);
 
-	base = base != NULL ? base + 1 : cfg->path;
-	len = strlen(base);
 	if (len > 5 && strcmp(base + len - 5, ".conf") == 0) {
 		len -= 5;
 	}
@@ -679,6 +693,7 @@ config_free(struct config *cfg)
 		return;
 	}
 	free(cfg->path);
+	free(cfg->log_file);
 	free(cfg->forwards);
 	free(cfg);
 }

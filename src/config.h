@@ -35,6 +35,7 @@ struct config {
 	char *path;
 	enum log_level log_level;
 	enum log_target log_target;
+	char *log_file;                         /* NULL when not set */
 	char control_socket[ENDPOINT_PATH_MAX]; /* "" when turned off */
 	unsigned max_connections;
 	uint64_t shutdown_timeout_ms;

@@ -209,9 +209,10 @@ control_query(const char *path, const char *command, FILE *out)
 	}
 	fd = sock_connect(&addr, &opts, &pending, &error);
 	if (fd < 0) {
-		fprintf(stderr,
-		    "hvrelay: cannot reach the daemon at %s: %s (is it running with this configuration?)\n",
-		    path, sock_error_text(error));
+		fprintf(stderr, "hvrelay: cannot reach the daemon at %s: %s%s\n",
+		    path, sock_error_text(error),
+		    sock_error_is_permanent(error) ? "" :
+		    " (is it running with this configuration?)");
 		return -1;
 	}
 	base = event_base_new();

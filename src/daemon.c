@@ -173,11 +173,25 @@ open_control(struct daemon *d)
 	}
 	d->control = control_open(d, d->cfg->control_socket, err, sizeof(err));
 	if (d->control == NULL) {
-		log_warn("control socket %s: %s; 'hvrelay status' will not work (set control-socket)",
+		log_warn("control socket %s: %s; 'hvrelay status' will not work (set control-socket to another path, or off)",
 		    d->cfg->control_socket, err);
 	}
 }
 
+/* Where the log goes, as cfg says. A log file that cannot be opened stops
+ * the start; on a reload the file open before stays in use. */
+static int
+apply_log_settings(const struct config *cfg)
+{
+	char err[1024];
+
+	log_set_target(cfg->log_target);
+	if (log_reopen_file(cfg->log_file, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 do_reload(evutil_socket_t fd, short what, void *arg)
@@ -192,6 +206,9 @@ do_reload(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	notify_reloading();
+	/* First, so that a log file moved away (rotated) is let go however
+	 * the reload goes. */
+	(void)apply_log_settings(d->cfg);
 	log_info("reloading %s", d->config_path);
 	cfg = config_load(d->config_path, &errors);
 	if (cfg == NULL) {
@@ -207,7 +224,7 @@ do_reload(evutil_socket_t fd, short what, void *arg)
 		d->failed_reloads++;
 	} else {
 		d->reloads++;
-		log_set_target(cfg->log_target);
+		(void)apply_log_settings(d->cfg);
 		open_control(d);
 		warn_descriptor_limit(d);
 		log_info("reloaded");
@@ -323,7 +340,10 @@ daemon_run(struct config *cfg, const char *config_path)
 
 	d.config_path = config_path;
 	d.started_ms = sock_monotonic_ms();
-	log_set_target(cfg->log_target);
+	if (apply_log_settings(cfg) != 0) {
+		config_free(cfg);
+		return EXIT_FAILURE;
+	}
 	d.base = event_base_new();
 	if (d.base == NULL || watch_events(&d) != 0) {
 		log_error("cannot set up the event loop");

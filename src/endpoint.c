@@ -6,6 +6,7 @@
 
 #include "endpoint.h"
 #include "parse.h"
+#include "platform.h"
 
 /* Service GUID template: the vsock port replaces the first field. */
 static const struct guid template_guid = {
@@ -202,7 +203,7 @@ parse_tcp(const char *rest, struct endpoint *ep, char *err, size_t errlen)
 static int
 parse_unix(const char *rest, struct endpoint *ep, char *err, size_t errlen)
 {
-	if (rest[0] != '/' && rest[0] != '@') {
+	if (!platform_path_is_absolute(rest) && rest[0] != '@') {
 		return fail(err, errlen,
 		    "expected unix:/absolute/path or unix:@abstract-name");
 	}

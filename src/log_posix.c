@@ -1,8 +1,10 @@
 /* The system's log on POSIX: syslog, and journald behind stderr. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include <sys/stat.h>
@@ -15,6 +17,8 @@ static const int priorities[] = {
 	[LOG_LEVEL_INFO] = LOG_INFO,
 	[LOG_LEVEL_DEBUG] = LOG_DEBUG,
 };
+
+const char log_system_name[] = "syslog";
 
 int
 log_system_open(void)
@@ -56,4 +60,17 @@ int
 log_journal_prefix(enum log_level level)
 {
 	return priorities[level];
+}
+
+/* Renaming an open file is always allowed here; the descriptor is not
+ * passed on to other programs. */
+FILE *
+log_file_open(const char *path, char *reason, size_t len)
+{
+	FILE *fp = fopen(path, "ae");
+
+	if (fp == NULL) {
+		snprintf(reason, len, "%s", strerror(errno));
+	}
+	return fp;
 }

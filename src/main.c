@@ -25,6 +25,7 @@ usage(FILE *out)
 	    "       hvrelay guid PORT|GUID      vsock port <-> Hyper-V service GUID\n"
 	    "       hvrelay status [--json] [-c FILE | -s SOCKET]\n"
 	    "                                   counters of the running daemon\n"
+	    "%s"
 	    "       hvrelay --version | --help\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default %s)\n"
@@ -32,7 +33,7 @@ usage(FILE *out)
 	    "  -s, --socket PATH  control socket (default: from the configuration)\n"
 	    "  -j, --json         status as JSON\n"
 	    "  -v, --verbose      log more (debug)\n",
-	    platform_default_config());
+	    platform_usage(), platform_default_config());
 }
 
 static int
@@ -156,6 +157,12 @@ main(int argc, char **argv)
 	char err[256];
 	int test_only = 0, verbose = 0, opt, status;
 
+	/* Before any command: each may read a configuration, and so resolve
+	 * addresses, or use a socket. */
+	if (sock_platform_init(err, sizeof(err)) != 0) {
+		fprintf(stderr, "hvrelay: %s\n", err);
+		return EXIT_FAILURE;
+	}
 	if (argc >= 2 && strcmp(argv[1], "guid") == 0) {
 		return run_guid(argc - 1, argv + 1);
 	}
@@ -192,11 +199,7 @@ main(int argc, char **argv)
 		    argv[optind]);
 		return usage_error(err);
 	}
-	log_init();
-	if (sock_platform_init(err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return EXIT_FAILURE;
-	}
+	log_init(LOG_TARGET_STDERR);
 	cfg = load_config(path);
 	if (cfg == NULL) {
 		return EXIT_FAILURE;

@@ -26,7 +26,15 @@ void platform_unwatch_requests(struct requests *r);
 const char *platform_default_config(void);
 
 /* Subcommands only some platforms have ("service" and "register" on
- * Windows): the exit status, or -1 when argv[0] is none of them. */
+ * Windows): the exit status, or -1 when argv[0] is none of them; and
+ * their lines for the usage text, "" where there are none. */
 int platform_command(int argc, char **argv);
+const char *platform_usage(void);
+
+/* Paths as this system writes them: whether one is absolute ("/..." on
+ * POSIX; "C:\...", "C:/..." or from the root of the current drive on
+ * Windows), and its last component. */
+int platform_path_is_absolute(const char *path);
+const char *platform_path_basename(const char *path);
 
 #endif

@@ -97,7 +97,27 @@ platform_command(int argc, char **argv)
 }
 
 const char *
+platform_usage(void)
+{
+	return "";
+}
+
+const char *
 platform_default_config(void)
 {
 	return SYSCONFDIR "/hvrelay/hvrelay.conf";
+}
+
+int
+platform_path_is_absolute(const char *path)
+{
+	return path[0] == '/';
+}
+
+const char *
+platform_path_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
 }

@@ -3,6 +3,7 @@
  * loopback socket pair carries them into the event loop. */
 #include "autoconfig.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +127,45 @@ platform_command(int argc, char **argv)
 		return register_command(argc, argv);
 	}
 	return -1;
+}
+
+const char *
+platform_usage(void)
+{
+	return "       hvrelay service install [-c FILE] | uninstall | start | stop | reload\n"
+	    "                                   the Windows service (service --help)\n"
+	    "       hvrelay register PORT|GUID [NAME] | -c FILE | --list | --remove PORT|GUID\n"
+	    "                                   Hyper-V socket services (register --help)\n";
+}
+
+static int
+is_separator(char c)
+{
+	return c == '\\' || c == '/';
+}
+
+/* "C:\x" and "C:/x"; "\x" and "/x" are on the current drive, the system
+ * drive for a service, and "\\server\share\x" is a network path. Only
+ * "C:x" and "x" depend on a current directory. */
+int
+platform_path_is_absolute(const char *path)
+{
+	if (is_separator(path[0])) {
+		return 1;
+	}
+	return isalpha((unsigned char)path[0]) && path[1] == ':' &&
+	    is_separator(path[2]);
+}
+
+const char *
+platform_path_basename(const char *path)
+{
+	const char *base = path, *p = NULL;
+
+	for (p = path; *p != '\0'; p++) {
+		if (is_separator(*p) || *p == ':') {
+			base = p + 1;
+		}
+	}
+	return base;
 }

@@ -152,13 +152,9 @@ register_config(const char *path)
 	struct config *cfg = NULL;
 	struct guid *seen = NULL;
 	const struct endpoint *eps[2];
-	char *errors = NULL, err[256], name[ELEMENT_NAME_MAX];
+	char *errors = NULL, name[ELEMENT_NAME_MAX];
 	size_t i, j, nseen = 0;
 
-	if (sock_platform_init(err, sizeof(err)) != 0) {
-		fprintf(stderr, "hvrelay: %s\n", err);
-		return EXIT_FAILURE;
-	}
 	cfg = config_load(path, &errors);
 	if (cfg == NULL) {
 		fputs(errors != NULL ? errors : "out of memory\n", stderr);

@@ -124,7 +124,7 @@ print_stopped_service(const SERVICE_STATUS *st)
 {
 	if (st->dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR) {
 		fprintf(stderr,
-		    "hvrelay: the service stopped with status %lu: see the Application event log (log = syslog), or check the configuration with hvrelay -t -c FILE\n",
+		    "hvrelay: the service stopped with status %lu: see its log (the Application event log, or its log-file), or check the configuration with hvrelay -t -c FILE\n",
 		    (unsigned long)st->dwServiceSpecificExitCode);
 	} else if (st->dwWin32ExitCode != NO_ERROR) {
 		print_service_error("the service stopped", st->dwWin32ExitCode);
@@ -330,12 +330,7 @@ check_config(const char *path)
 {
 	struct config *cfg = NULL;
 	char *errors = NULL;
-	char err[256];
 
-	if (sock_platform_init(err, sizeof(err)) != 0) {
-		fprintf(stderr, "hvrelay: %s\n", err);
-		return -1;
-	}
 	cfg = config_load(path, &errors);
 	if (cfg == NULL) {
 		fputs(errors != NULL ? errors : "out of memory\n", stderr);
@@ -345,9 +340,9 @@ check_config(const char *path)
 		free(errors);
 		return -1;
 	}
-	if (cfg->log_target == LOG_TARGET_STDERR) {
+	if (cfg->log_target == LOG_TARGET_STDERR && cfg->log_file == NULL) {
 		fprintf(stderr,
-		    "hvrelay: note: %s logs to stderr, which a service does not have: add 'log = syslog' to get its log in the Application event log\n",
+		    "hvrelay: note: %s sets 'log = stderr', which a service does not have: remove it to log to the Application event log, or set log-file\n",
 		    path);
 	}
 	config_free(cfg);
@@ -549,21 +544,15 @@ on_control(DWORD control, DWORD type, LPVOID data, LPVOID context)
 	}
 }
 
-/* What main() does for a console run. A service has no stderr: errors go
- * to the event log until the configuration says where logs go. */
+/* What main() does for a console run. A service has no stderr: its log
+ * goes to the event log unless the configuration says otherwise. */
 static int
 run_daemon(const char *path)
 {
 	struct config *cfg = NULL;
 	char *errors = NULL;
-	char err[256];
 
-	log_init();
-	log_set_target(LOG_TARGET_SYSTEM);
-	if (sock_platform_init(err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return EXIT_FAILURE;
-	}
+	log_init(LOG_TARGET_SYSTEM);
 	cfg = config_load(path, &errors);
 	if (cfg == NULL) {
 		log_error("cannot start, the configuration has errors:\n%s",
@@ -571,7 +560,6 @@ run_daemon(const char *path)
 		free(errors);
 		return EXIT_FAILURE;
 	}
-	log_set_target(cfg->log_target);
 	return daemon_run(cfg, path);
 }
 

@@ -164,6 +164,11 @@ new_socket(int family, const struct sock_options *opts, int *error)
 
 	if (s == INVALID_SOCKET) {
 		*error = WSAGetLastError();
+		/* Without AF_UNIX Windows gives the code of a missing AF_HYPERV:
+		 * the protocol family's code keeps them apart. */
+		if (family == AF_UNIX && *error == WSAEAFNOSUPPORT) {
+			*error = WSAEPFNOSUPPORT;
+		}
 		return -1;
 	}
 	if (evutil_make_socket_nonblocking((evutil_socket_t)s) != 0) {
@@ -429,6 +434,8 @@ sock_error_text(int error)
 	switch (error) {
 	case WSAEAFNOSUPPORT:
 		return "Hyper-V sockets are not available: Windows 10 1607+ / Server 2016+ with Hyper-V enabled";
+	case WSAEPFNOSUPPORT:
+		return "Unix sockets (AF_UNIX) are not available: they need Windows 10 1803+ / Server 2019+";
 	case WSAEACCES:
 		return "access denied: register the service GUID on this host (hvrelay register, elevated) or check who may use it";
 	case WSAECONNREFUSED:
@@ -468,7 +475,8 @@ sock_error_is_refusal(int error)
 int
 sock_error_is_permanent(int error)
 {
-	return error == WSAEAFNOSUPPORT || error == WSAEPROTONOSUPPORT;
+	return error == WSAEAFNOSUPPORT || error == WSAEPFNOSUPPORT ||
+	    error == WSAEPROTONOSUPPORT;
 }
 
 int

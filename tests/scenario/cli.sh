@@ -51,8 +51,11 @@ check "guid with garbage is a usage error (2)" test $? -eq 2
 check "guid without argument is a usage error (2)" test $? -eq 2
 
 check "--version" bash -c "'$HVRELAY' --version | grep -qx 'hvrelay [0-9.]*'"
-check "--help exits 0 and shows usage" \
-    bash -c "'$HVRELAY' --help | grep -q '^usage: hvrelay'"
+out=$("$HVRELAY" --help)
+check "--help exits 0" test $? -eq 0
+check "  and shows usage" grep -q '^usage: hvrelay' <<<"$out"
+check "  without the Windows commands" \
+    test "$(grep -Ec 'hvrelay (service|register)' <<<"$out")" = 0
 out=$("$HVRELAY" -x 2>&1)
 check "an unknown option exits 2" test $? -eq 2
 check "  with a one-line hint" contains "$out" "Try 'hvrelay --help'"

@@ -148,6 +148,30 @@ test_values(void)
 	tap_ok(a->splice == 1 && b->splice == 0, "splice default and override");
 	tap_str(a->name, "ssh", "first section name");
 	tap_str(b->connect.text, "unix:/run/app.sock", "connect text kept");
+	tap_ok(cfg->log_target == LOG_TARGET_DEFAULT && cfg->log_file == NULL,
+	    "without log or log-file, where to log is left to the process");
+	tap_str(cfg->control_socket, RUNDIR "/defaults.sock",
+	    "the control socket is named after the file");
+	config_free(cfg);
+}
+
+/* log-file goes with the destination that log names. */
+static void
+test_log_file(void)
+{
+	char path[1024];
+	char *errors = NULL;
+	struct config *cfg = NULL;
+
+	snprintf(path, sizeof(path), "%s/conf/good/log-file.conf", tests_dir());
+	cfg = config_load(path, &errors);
+	tap_ok(cfg != NULL, "log-file.conf loads");
+	if (cfg == NULL) {
+		free(errors);
+		return;
+	}
+	tap_ok(cfg->log_target == LOG_TARGET_SYSTEM, "log = syslog");
+	tap_str(cfg->log_file, "/var/log/hvrelay/hvrelay.log", "log-file");
 	config_free(cfg);
 }
 
@@ -160,5 +184,6 @@ main(void)
 	each_conf("good-" HV_PLATFORM, check_good);
 	each_conf("bad-" HV_PLATFORM, check_bad);
 	test_values();
+	test_log_file();
 	return tap_done();
 }

@@ -4,7 +4,9 @@
 # up a relay that really carries bytes; reload picks up a new forward and
 # survives a broken file; stop waits for an open connection, closes the
 # port and ends in STOPPED; a bad configuration shows as the service's
-# exit code; uninstall removes it; every refusal says what to do.
+# exit code; uninstall removes it; every refusal says what to do. Its log
+# goes to the Application event log unless the file sets log-file, which
+# a reload reopens after the file was moved away.
 : "${TESTS_DIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 # The scenario library wants hvtest; python3 moves the bytes here.
 : "${HVTEST:=unused}"
@@ -109,7 +111,13 @@ uninstall_left_over() {
 }
 trap uninstall_left_over EXIT
 
-"$WINE" wineboot >/dev/null 2>&1
+# Wine's event log writes to the standard error of the services, which
+# they inherit from the process that started the service manager.
+WINEDEBUG=-all,+eventlog "$WINE" wineboot >/dev/null 2>"$TMP/eventlog"
+# in_eventlog TEXT: how many event log entries start with TEXT.
+in_eventlog() {
+	grep -cF "ReportEventW L\"$1" "$TMP/eventlog"
+}
 if [ -n "$(service_state)" ]; then
 	echo "Bail out! this Wine prefix already has a service named hvrelay"
 	exit 1
@@ -127,9 +135,12 @@ conf_dir="hvrelay-service-$$"
 conf_unix="$WINEPREFIX/drive_c/$conf_dir/hvrelay.conf"
 conf_win="C:\\$conf_dir\\hvrelay.conf"
 mkdir -p "$(dirname "$conf_unix")"
+# write_conf [LINE...]: LINEs go after forward [a]; $log_conf before it.
+log_conf=""
 write_conf() {
 	{
-		printf 'control-socket = off\nshutdown-timeout = 20s\n'
+		printf 'control-socket = off\nshutdown-timeout = 20s\n%s\n' \
+		    "$log_conf"
 		printf '[a]\nlisten = tcp:127.0.0.1:%s\nconnect = tcp:127.0.0.1:%s\n' \
 		    "$port_a" "$target_port"
 		printf '%s\n' "$@"
@@ -141,8 +152,8 @@ out=$(hvrelay_exe service install -c "$conf_win")
 check "service install exits 0" test $? -eq 0
 check "  the SCM runs 'service run -c' with the absolute file" \
     grep -q "service run -c \"C:\\\\$conf_dir\\\\hvrelay.conf\"" <<<"$out"
-check "  a configuration logging to stderr gets a note" \
-    contains "$out" "add 'log = syslog'"
+check "  a file that does not say where to log gets no note" \
+    test "$(grep -c "note:" <<<"$out")" = 0
 check "sc query shows it, stopped" is_state STOPPED
 evlog='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\hvrelay'
 out=$("$WINE" reg query "$evlog" 2>/dev/null | tr -d '\r')
@@ -150,14 +161,22 @@ check "  the event log source points at hvrelay.exe" \
     grep -Eq "EventMessageFile +REG_EXPAND_SZ +.*hvrelay\\.exe" <<<"$out"
 check "  with TypesSupported 7" \
     grep -Eq "TypesSupported +REG_DWORD +0x7" <<<"$out"
+log_conf="log = stderr"
+write_conf
 out=$(hvrelay_exe service install -c "$conf_win")
 check "installing twice exits 1" test $? -eq 1
 check "  saying it is already installed" contains "$out" "already installed"
+check "  after a note on 'log = stderr', which a service does not have" \
+    contains "$out" "note: $conf_win sets 'log = stderr', which a service does not have: remove it to log to the Application event log, or set log-file"
+log_conf=""
+write_conf
 
 out=$(hvrelay_exe service start)
 check "service start exits 0 ($out)" test $? -eq 0
 check "  the service is running" is_state RUNNING
 check "  its relay carries bytes both ways" echo_py check "$port_a"
+check "  it logs to the Application event log" \
+    test "$(in_eventlog "started: 1 forward(s)")" = 1
 out=$(hvrelay_exe service start)
 check "starting it again exits 0" test $? -eq 0
 check "  saying it is already running" contains "$out" "already running"
@@ -174,7 +193,30 @@ hvrelay_exe service reload >/dev/null
 sleep 1
 check "a reload of a broken file keeps the service running" is_state RUNNING
 check "  and its forwards relaying" echo_py check "$port_b"
+
+log_win="C:\\$conf_dir\\service.log"
+log_unix="$WINEPREFIX/drive_c/$conf_dir/service.log"
+log_conf="log-file = $log_win"
 write_conf
+reloads_before=$(in_eventlog "reloaded")
+hvrelay_exe service reload >/dev/null
+check "a reload that sets log-file: the file gets the lines" \
+    wait_for 20 grep -q "info: reloaded" "$log_unix"
+check "  the event log no longer does" \
+    test "$(in_eventlog "reloaded")" = "$reloads_before"
+"$WINE" cmd /c move "$log_win" "$log_win.1" >/dev/null 2>&1
+check "the log file can be moved away while the service writes it" \
+    test $? -eq 0 -a -e "$log_unix.1" -a ! -e "$log_unix"
+hvrelay_exe service reload >/dev/null
+check "  service reload starts a new file" \
+    wait_for 20 grep -q "info: reloaded" "$log_unix"
+check "  with the whole reload in it" grep -qF \
+    "info: reloading C:\\$conf_dir\\hvrelay.conf" "$log_unix"
+check "  the moved one has nothing of it" \
+    test "$(grep -c "reloading" "$log_unix.1")" = 0
+echo_py check "$port_a"
+check "  later connections go to the new file" \
+    wait_for 10 grep -q "forward=a peer=" "$log_unix"
 
 # Stopping waits for open connections (shutdown-timeout) but stops
 # listening at once.
@@ -197,6 +239,8 @@ check "  service stop exits 0 once it has stopped" test $? -eq 0
 check "  after the connection ended ($((SECONDS - start))s)" \
     test $((SECONDS - start)) -ge 2
 check "  saying so" grep -q "stopped hvrelay" "$TMP/stop.out"
+check "  its log file ends with it" \
+    test "$(tail -n 1 "$log_unix" | tr -d '\r' | sed 's/^[^ ]* //')" = "info: stopped"
 check "sc query shows it stopped" is_state STOPPED
 check "  with exit code 0" test "$(sc_field WIN32_EXIT_CODE)" = 0
 check "  the port is closed" refuses "$port_a"
@@ -213,6 +257,13 @@ check "a broken configuration: service start exits 1" test $? -eq 1
 check "  saying where to look" contains "$out" "stopped with status 1"
 check "  sc query shows the service-specific exit code 1" \
     test "$(sc_field SERVICE_EXIT_CODE)" = 1
+log_conf="log-file = C:\\$conf_dir\\missing\\service.log"
+write_conf
+out=$(hvrelay_exe service start)
+check "a log file that cannot be opened: service start exits 1" test $? -eq 1
+check "  the event log says which and why" \
+    test "$(in_eventlog "cannot open log-file C:\\\\$conf_dir\\\\missing\\\\service.log: ")" = 1
+log_conf=""
 write_conf
 out=$(hvrelay_exe service install -c "C:\\$conf_dir\\missing.conf")
 check "installing with a missing file exits 1" test $? -eq 1
