@@ -33,12 +33,6 @@ log_system_write(enum log_level level, const char *msg)
 	syslog(priorities[level], "%s", msg);
 }
 
-void
-log_system_close(void)
-{
-	closelog();
-}
-
 /* systemd sets JOURNAL_STREAM to the device and inode of the stream it
  * connected to stderr; when they match, journald reads our lines. */
 int

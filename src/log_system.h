@@ -11,7 +11,6 @@
 extern const char log_system_name[];
 int log_system_open(void);
 void log_system_write(enum log_level level, const char *msg);
-void log_system_close(void);
 
 /* Whether stderr goes to the journal, which wants "<N>" priority prefixes
  * and no timestamps; and the prefix number for a level. */

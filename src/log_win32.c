@@ -33,15 +33,6 @@ log_system_write(enum log_level level, const char *msg)
 	(void)ReportEventA(event_source, type, 0, 0, NULL, 1, 0, &msg, NULL);
 }
 
-void
-log_system_close(void)
-{
-	if (event_source != NULL) {
-		DeregisterEventSource(event_source);
-		event_source = NULL;
-	}
-}
-
 /* There is no journal on Windows. */
 int
 log_stderr_is_journal(void)

@@ -13,8 +13,7 @@
 #include "parse.h"
 #include "platform.h"
 #include "sock.h"
-
-#define EXIT_USAGE 2
+#include "usage.h"
 
 static void
 usage(FILE *out)
@@ -34,14 +33,6 @@ usage(FILE *out)
 	    "  -j, --json         status as JSON\n"
 	    "  -v, --verbose      log more (debug)\n",
 	    platform_usage(), platform_default_config());
-}
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, "hvrelay: %s\nTry 'hvrelay --help' for more information.\n",
-	    msg);
-	return EXIT_USAGE;
 }
 
 /* "hvrelay guid 22" prints the service GUID of vsock port 22, and

@@ -16,22 +16,14 @@
 #include "parse.h"
 #include "service_win32.h"
 #include "sock.h"
+#include "usage.h"
 
-#define EXIT_USAGE 2
 #define GCS_KEY \
 	"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices"
 #define GCS_PATH_MAX (sizeof(GCS_KEY) + GUID_TEXT_LEN + 1)
 #define ELEMENT_NAME_MAX 256
 /* Hyper-V reads the 64-bit view, whichever way this program was built. */
 #define REG_VIEW KEY_WOW64_64KEY
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, "hvrelay: %s\nTry 'hvrelay --help' for more information.\n",
-	    msg);
-	return EXIT_USAGE;
-}
 
 static void
 print_registry_error(const char *what, LONG rc)

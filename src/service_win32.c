@@ -16,8 +16,8 @@
 #include "log.h"
 #include "service_win32.h"
 #include "sock.h"
+#include "usage.h"
 
-#define EXIT_USAGE 2
 #define SERVICE_NAME "hvrelay"
 #define SERVICE_DESCRIPTION \
 	"Relays TCP connections to and from Hyper-V sockets of virtual machines, as its configuration file says."
@@ -76,14 +76,6 @@ print_service_error(const char *what, DWORD err)
 
 	fprintf(stderr, "hvrelay: %s: %s%s%s\n", what, sock_error_text((int)err),
 	    fix != NULL ? ": " : "", fix != NULL ? fix : "");
-}
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, "hvrelay: %s\nTry 'hvrelay --help' for more information.\n",
-	    msg);
-	return EXIT_USAGE;
 }
 
 /* Opens the SCM and the hvrelay service in it; on failure says why and
