@@ -34,4 +34,9 @@ check "the service is Type=notify and checks the file before reloading" \
         grep -A1 '^ExecReload=.* -t -c ' '$TMP/hvrelay.service' | grep -q 'kill -HUP'"
 check "AF_VSOCK stays allowed" \
     grep -q '^RestrictAddressFamilies=.*AF_VSOCK' "$TMP/hvrelay.service"
+# They share /run/hvrelay; systemd removes a runtime directory when its
+# unit stops unless told to preserve it (tests/vm/systemd.sh shows why).
+check "every unit keeps the shared /run/hvrelay when it stops" \
+    bash -c "grep -q '^RuntimeDirectoryPreserve=yes' '$TMP/hvrelay.service' &&
+        grep -q '^RuntimeDirectoryPreserve=yes' '$TMP/hvrelay@.service'"
 done_testing
