@@ -6,7 +6,8 @@ set -eu
 packages="build-essential autoconf automake pkg-config libevent-dev libinih-dev"
 if [ "${1:-}" = "--tests" ]; then
 	# The QEMU guest suite (tests/vm) needs a static busybox, dropbear and the
-	# tools that unpack Debian's kernel package.
+	# tools that unpack Debian's kernel package; its systemd guest boots this
+	# machine's systemd (which need not be running here).
 	packages="$packages python3 iproute2 systemd mandoc qemu-system-x86 \
 	    busybox-static dropbear-bin xz-utils zstd"
 fi
