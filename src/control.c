@@ -36,16 +36,29 @@ unix_address(const char *path, struct sock_addr *addr, char *err,
 	return sock_resolve(&ep, SOCK_ROLE_CONNECT, addr, err, errlen);
 }
 
+/* An answer that starts with "error:" is a failure; the client tells its
+ * caller so. */
 static void
 answer(struct control *ctl, const char *request, struct evbuffer *out)
 {
+	char why[RELOAD_ERRORS_MAX];
+
 	if (strcmp(request, "status") == 0) {
 		stats_write(ctl->daemon, STATS_TABLE, out);
 	} else if (strcmp(request, "status json") == 0) {
 		stats_write(ctl->daemon, STATS_JSON, out);
+	} else if (strcmp(request, "reload") == 0) {
+		if (daemon_reload(ctl->daemon, why, sizeof(why)) == 0) {
+			evbuffer_add_printf(out, "reloaded %s\n",
+			    ctl->daemon->config_path);
+		} else {
+			evbuffer_add_printf(out,
+			    "error: reload failed, the running configuration is kept:\n%s\n",
+			    why);
+		}
 	} else {
 		evbuffer_add_printf(out,
-		    "error: unknown command; expected 'status' or 'status json'\n");
+		    "error: unknown command; expected 'status', 'status json' or 'reload'\n");
 	}
 }
 
@@ -142,27 +155,30 @@ struct query {
 	FILE *out;
 	int error;
 	int done;
+	int refused; /* the daemon answered "error: ..." */
 };
 
-static void
-query_read(struct bufferevent *bev, void *arg)
-{
-	struct query *q = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char buf[4096];
-	int n;
-
-	while ((n = evbuffer_remove(in, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, (size_t)n, q->out);
-	}
-}
-
+/* The whole answer is read before any of it is shown: its first word
+ * decides where it goes. */
 static void
 query_event(struct bufferevent *bev, short what, void *arg)
 {
+	static const char refusal[] = "error: ";
 	struct query *q = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = sizeof(refusal) - 1;
+	unsigned char *head = evbuffer_pullup(in, (ev_ssize_t)n);
+	char buf[4096];
+	int got;
 
-	query_read(bev, arg);
+	q->refused = head != NULL && memcmp(head, refusal, n) == 0;
+	if (q->refused) {
+		evbuffer_drain(in, n);
+		fputs("hvrelay: ", stderr);
+	}
+	while ((got = evbuffer_remove(in, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)got, q->refused ? stderr : q->out);
+	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		q->error = what & BEV_EVENT_TIMEOUT ? -1 : sock_last_error();
 	}
@@ -182,20 +198,20 @@ run_query(struct event_base *base, evutil_socket_t fd, const char *command,
 		evutil_closesocket(fd);
 		return -1;
 	}
-	bufferevent_setcb(bev, query_read, NULL, query_event, q);
+	bufferevent_setcb(bev, NULL, NULL, query_event, q);
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	bufferevent_write(bev, command, strlen(command));
 	bufferevent_write(bev, "\n", 1);
 	event_base_dispatch(base);
 	bufferevent_free(bev);
-	return q->done && q->error == 0 ? 0 : -1;
+	return q->done && q->error == 0 && !q->refused ? 0 : -1;
 }
 
 int
 control_query(const char *path, const char *command, FILE *out)
 {
-	struct query q = { out, 0, 0 };
+	struct query q = { out, 0, 0, 0 };
 	struct event_base *base = NULL;
 	struct sock_options opts = { 0, 0, 0 };
 	struct sock_addr addr;
@@ -222,7 +238,7 @@ control_query(const char *path, const char *command, FILE *out)
 	} else {
 		evutil_closesocket(fd);
 	}
-	if (rc != 0) {
+	if (rc != 0 && !q.refused) {
 		fprintf(stderr, "hvrelay: no answer from the daemon at %s\n",
 		    path);
 	}

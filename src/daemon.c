@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "activation.h"
 #include "control.h"
@@ -193,17 +194,16 @@ apply_log_settings(const struct config *cfg)
 	return 0;
 }
 
-static void
-do_reload(evutil_socket_t fd, short what, void *arg)
+int
+daemon_reload(struct daemon *d, char *why, size_t len)
 {
-	struct daemon *d = arg;
 	struct config *cfg = NULL;
 	char *errors = NULL;
+	size_t n;
 
-	(void)fd;
-	(void)what;
 	if (d->stopping) {
-		return;
+		snprintf(why, len, "hvrelay is stopping");
+		return -1;
 	}
 	notify_reloading();
 	/* First, so that a log file moved away (rotated) is let go however
@@ -212,15 +212,19 @@ do_reload(evutil_socket_t fd, short what, void *arg)
 	log_info("reloading %s", d->config_path);
 	cfg = config_load(d->config_path, &errors);
 	if (cfg == NULL) {
-		log_error("reload failed, keeping the running configuration:\n%s",
-		    errors != NULL ? errors : "out of memory");
+		snprintf(why, len, "%s", errors != NULL ? errors : "out of memory");
 		free(errors);
-	} else if (reload_apply(d, cfg) != 0) {
-		log_error("reload failed, keeping the running configuration");
+	} else if (reload_apply(d, cfg, why, len) != 0) {
 		config_free(cfg);
 		cfg = NULL;
 	}
 	if (cfg == NULL) {
+		n = strlen(why);
+		if (n > 0 && why[n - 1] == '\n') {
+			why[n - 1] = '\0';
+		}
+		log_error("reload failed, keeping the running configuration:\n%s",
+		    why);
 		d->failed_reloads++;
 	} else {
 		d->reloads++;
@@ -230,6 +234,17 @@ do_reload(evutil_socket_t fd, short what, void *arg)
 		log_info("reloaded");
 	}
 	report_status(d, 1);
+	return cfg == NULL ? -1 : 0;
+}
+
+static void
+do_reload(evutil_socket_t fd, short what, void *arg)
+{
+	char why[RELOAD_ERRORS_MAX];
+
+	(void)fd;
+	(void)what;
+	(void)daemon_reload(arg, why, sizeof(why));
 }
 
 /* Several reload requests in a row make one reload: a request only
@@ -316,9 +331,11 @@ static int
 start(struct daemon *d, struct config *cfg)
 {
 	struct timeval tick = { STATUS_INTERVAL_S, 0 };
+	char err[512];
 
 	d->activation = activation_receive(d->base);
-	if (reload_apply(d, cfg) != 0) {
+	if (reload_apply(d, cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
 		config_free(cfg);
 		return -1;
 	}

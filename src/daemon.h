@@ -40,5 +40,10 @@ void daemon_conn_opened(struct daemon *d);
 void daemon_conn_closed(struct daemon *d, struct forward *fwd);
 /* Pauses or resumes every listener to match the global limit. */
 void daemon_apply_limit(struct daemon *d);
+/* Reads the configuration file again and switches to it. On failure the
+ * running configuration stays, and why says what was wrong (the file's
+ * errors, FILE:LINE: ..., or the socket that could not be opened). */
+#define RELOAD_ERRORS_MAX 4096
+int daemon_reload(struct daemon *d, char *why, size_t len);
 
 #endif

@@ -24,6 +24,8 @@ usage(FILE *out)
 	    "       hvrelay guid PORT|GUID      vsock port <-> Hyper-V service GUID\n"
 	    "       hvrelay status [--json] [-c FILE | -s SOCKET]\n"
 	    "                                   counters of the running daemon\n"
+	    "       hvrelay reload [-c FILE | -s SOCKET]\n"
+	    "                                   reload the running daemon, report the outcome\n"
 	    "%s"
 	    "       hvrelay --version | --help\n"
 	    "\n"
@@ -70,10 +72,10 @@ run_guid(int argc, char **argv)
 
 static struct config *load_config(const char *path);
 
-/* "hvrelay status" asks the running daemon over its control socket, found
- * in the configuration unless given with -s. */
+/* "hvrelay status" and "hvrelay reload" ask the running daemon over its
+ * control socket, found in the configuration unless given with -s. */
 static int
-run_status(int argc, char **argv)
+run_control(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -82,23 +84,27 @@ run_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = platform_default_config(), *socket_path = NULL;
+	int status = strcmp(argv[0], "status") == 0;
 	struct config *cfg = NULL;
 	int json = 0, opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "c:s:j", long_options, NULL)) !=
-	    -1) {
+	while ((opt = getopt_long(argc, argv, status ? "c:s:j" : "c:s:",
+	    long_options, NULL)) != -1) {
 		if (opt == 'c') {
 			path = optarg;
 		} else if (opt == 's') {
 			socket_path = optarg;
-		} else if (opt == 'j') {
+		} else if (opt == 'j' && status) {
 			json = 1;
 		} else {
-			return usage_error("status takes --json, -c FILE or -s SOCKET");
+			return usage_error(status ?
+			    "status takes --json, -c FILE or -s SOCKET" :
+			    "reload takes -c FILE or -s SOCKET");
 		}
 	}
 	if (optind < argc) {
-		return usage_error("status takes no other argument");
+		return usage_error(status ? "status takes no other argument" :
+		    "reload takes no other argument");
 	}
 	if (socket_path == NULL) {
 		cfg = load_config(path);
@@ -106,15 +112,16 @@ run_status(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 		if (cfg->control_socket[0] == '\0') {
-			fprintf(stderr, "hvrelay: %s sets control-socket = off\n",
-			    path);
+			fprintf(stderr, "hvrelay: %s sets control-socket = off%s\n",
+			    path, status ? "" :
+			    ": send the daemon SIGHUP instead (it cannot report the outcome)");
 			config_free(cfg);
 			return EXIT_FAILURE;
 		}
 		socket_path = cfg->control_socket;
 	}
-	rc = control_query(socket_path, json ? "status json" : "status",
-	    stdout);
+	rc = control_query(socket_path,
+	    !status ? "reload" : json ? "status json" : "status", stdout);
 	config_free(cfg);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
@@ -157,8 +164,9 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "guid") == 0) {
 		return run_guid(argc - 1, argv + 1);
 	}
-	if (argc >= 2 && strcmp(argv[1], "status") == 0) {
-		return run_status(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "status") == 0 ||
+	    strcmp(argv[1], "reload") == 0)) {
+		return run_control(argc - 1, argv + 1);
 	}
 	if (argc >= 2 && (status = platform_command(argc - 1, argv + 1)) >= 0) {
 		return status;

@@ -84,9 +84,9 @@ abandon_plan(struct plan_entry *plan, size_t n)
 /* Finds or opens a socket for entry i; the only step that can fail. */
 static int
 plan_listener(struct daemon *d, struct plan_entry *plan, size_t i,
-    const struct forward_conf *conf)
+    const struct forward_conf *conf, char *err, size_t errlen)
 {
-	char err[256];
+	char why[256];
 
 	plan[i].owner = reusable_owner(d, plan, i, conf);
 	if (plan[i].owner == NULL) {
@@ -96,23 +96,24 @@ plan_listener(struct daemon *d, struct plan_entry *plan, size_t i,
 		return 0;
 	}
 	plan[i].fresh = listener_open(d->base, &conf->listen_addr,
-	    &conf->sock_opts, err, sizeof(err));
+	    &conf->sock_opts, why, sizeof(why));
 	if (plan[i].fresh == NULL) {
-		log_error("%s: cannot listen on %s: %s", conf->name,
-		    conf->listen.text, err);
+		snprintf(err, errlen, "%s: cannot listen on %s: %s", conf->name,
+		    conf->listen.text, why);
 		return -1;
 	}
 	return 0;
 }
 
 static struct plan_entry *
-make_plan(struct daemon *d, const struct config *cfg)
+make_plan(struct daemon *d, const struct config *cfg, char *err,
+    size_t errlen)
 {
 	struct plan_entry *plan = calloc(cfg->nforwards + 1, sizeof(*plan));
 	size_t i;
 
 	if (plan == NULL) {
-		log_error("out of memory");
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	for (i = 0; i < cfg->nforwards; i++) {
@@ -122,8 +123,12 @@ make_plan(struct daemon *d, const struct config *cfg)
 		if (plan[i].existing == NULL) {
 			plan[i].created = forward_new(d, conf);
 		}
-		if ((plan[i].existing == NULL && plan[i].created == NULL) ||
-		    plan_listener(d, plan, i, conf) != 0) {
+		if (plan[i].existing == NULL && plan[i].created == NULL) {
+			snprintf(err, errlen, "out of memory");
+			abandon_plan(plan, i + 1);
+			return NULL;
+		}
+		if (plan_listener(d, plan, i, conf, err, errlen) != 0) {
 			abandon_plan(plan, i + 1);
 			return NULL;
 		}
@@ -184,9 +189,9 @@ commit_plan(struct daemon *d, const struct config *cfg,
 }
 
 int
-reload_apply(struct daemon *d, struct config *cfg)
+reload_apply(struct daemon *d, struct config *cfg, char *err, size_t errlen)
 {
-	struct plan_entry *plan = make_plan(d, cfg);
+	struct plan_entry *plan = make_plan(d, cfg, err, errlen);
 
 	if (plan == NULL) {
 		return -1;

@@ -6,8 +6,11 @@
 
 struct daemon;
 
+#include <stddef.h>
+
 /* Takes cfg and makes it current, or leaves everything as it was and
- * returns -1 (a socket could not be opened; the error is logged). */
-int reload_apply(struct daemon *d, struct config *cfg);
+ * returns -1 with why in err (a socket could not be opened). */
+int reload_apply(struct daemon *d, struct config *cfg, char *err,
+    size_t errlen);
 
 #endif

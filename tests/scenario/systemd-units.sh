@@ -29,9 +29,12 @@ for unit in hvrelay.service hvrelay@demo.service; do
 	check "$unit sandbox is rated OK or better ($rating)" \
 	    bash -c "echo '$rating' | grep -Eq ' (OK|SAFE|PERFECT)$'"
 done
-check "the service is Type=notify and checks the file before reloading" \
-    bash -c "grep -q '^Type=notify' '$TMP/hvrelay.service' &&
-        grep -A1 '^ExecReload=.* -t -c ' '$TMP/hvrelay.service' | grep -q 'kill -HUP'"
+for unit in hvrelay.service hvrelay@demo.service; do
+	check "$unit is Type=notify and reloads with 'hvrelay reload', which reports the outcome" \
+	    bash -c "grep -q '^Type=notify' '$TMP/$unit' &&
+	        [ \"\$(grep -c '^ExecReload=' '$TMP/$unit')\" = 1 ] &&
+	        grep -q '^ExecReload=.*/hvrelay reload -c ' '$TMP/$unit'"
+done
 check "AF_VSOCK stays allowed" \
     grep -q '^RestrictAddressFamilies=.*AF_VSOCK' "$TMP/hvrelay.service"
 # They share /run/hvrelay; systemd removes a runtime directory when its
