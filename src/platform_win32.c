@@ -21,7 +21,11 @@ struct requests {
 	void *arg;
 };
 
+/* The socket requests are posted to, or -1. The lock keeps a handler
+ * thread from sending on it while the loop closes it: a closed socket's
+ * handle can be reused at once by another socket. */
 static evutil_socket_t post_socket = -1;
+static SRWLOCK post_lock = SRWLOCK_INIT;
 
 static const char *const request_names[] = {
 	[REQUEST_STOP] = "stop request",
@@ -34,9 +38,11 @@ platform_post_request(enum daemon_request request)
 {
 	char byte = (char)request;
 
+	AcquireSRWLockShared(&post_lock);
 	if (post_socket >= 0) {
 		(void)send(post_socket, &byte, 1, 0);
 	}
+	ReleaseSRWLockShared(&post_lock);
 }
 
 static BOOL WINAPI
@@ -79,13 +85,18 @@ platform_watch_requests(struct event_base *base, request_fn fn, void *arg)
 		return NULL;
 	}
 	evutil_make_socket_nonblocking(r->pair[0]);
+	/* A handler never waits on a full pair: the loop is draining it, or
+	 * enough requests are queued already. */
+	evutil_make_socket_nonblocking(r->pair[1]);
 	r->readable = event_new(base, r->pair[0], EV_READ | EV_PERSIST,
 	    on_posted, r);
 	if (r->readable == NULL || event_add(r->readable, NULL) != 0) {
 		platform_unwatch_requests(r);
 		return NULL;
 	}
+	AcquireSRWLockExclusive(&post_lock);
 	post_socket = r->pair[1];
+	ReleaseSRWLockExclusive(&post_lock);
 	SetConsoleCtrlHandler(on_console_event, TRUE);
 	return r;
 }
@@ -97,7 +108,9 @@ platform_unwatch_requests(struct requests *r)
 		return;
 	}
 	SetConsoleCtrlHandler(on_console_event, FALSE);
+	AcquireSRWLockExclusive(&post_lock);
 	post_socket = -1;
+	ReleaseSRWLockExclusive(&post_lock);
 	if (r->readable != NULL) {
 		event_free(r->readable);
 	}
