@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -614,7 +615,7 @@ default_control_socket(struct config *cfg)
 	const char *base = platform_path_basename(cfg->path);
 	size_t len = strlen(base);
 
-	if (len > 5 && strcmp(base + len - 5, ".conf") == 0) {
+	if (len > 5 && strcasecmp(base + len - 5, ".conf") == 0) {
 		len -= 5;
 	}
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket),

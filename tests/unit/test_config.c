@@ -155,6 +155,32 @@ test_values(void)
 	config_free(cfg);
 }
 
+/* Windows file names ignore case: Upper.CONF names the socket Upper.sock
+ * as upper.conf would. The file is written in the build directory. */
+static void
+test_conf_suffix_any_case(void)
+{
+	char *errors = NULL;
+	struct config *cfg = NULL;
+	FILE *fp = fopen("Upper.CONF", "w");
+
+	if (fp == NULL) {
+		tap_ok(0, "cannot write Upper.CONF in the current directory");
+		return;
+	}
+	fputs("[x]\nlisten = tcp:127.0.0.1:1\nconnect = tcp:127.0.0.1:2\n", fp);
+	fclose(fp);
+	cfg = config_load("Upper.CONF", &errors);
+	tap_ok(cfg != NULL, "Upper.CONF loads");
+	if (cfg != NULL) {
+		tap_str(cfg->control_socket, RUNDIR "/Upper.sock",
+		    "the .CONF suffix is dropped from the socket name too");
+	}
+	free(errors);
+	config_free(cfg);
+	remove("Upper.CONF");
+}
+
 /* log-file goes with the destination that log names. */
 static void
 test_log_file(void)
@@ -185,5 +211,6 @@ main(void)
 	each_conf("bad-" HV_PLATFORM, check_bad);
 	test_values();
 	test_log_file();
+	test_conf_suffix_any_case();
 	return tap_done();
 }
