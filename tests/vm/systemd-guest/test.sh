@@ -389,7 +389,10 @@ check "the journal has the daemon's log, with priorities" journal_ok
 
 # --- 4. an instance of the template, and stop -----------------------------------------
 
+# The instance logs through syslog(3): /dev/log must reach journald from
+# inside the sandbox.
 cat >"$confdir/demo.conf" <<'CONF'
+log = syslog
 [demo]
 listen = tcp:127.0.0.1:7200
 connect = tcp:127.0.0.1:7201
@@ -397,6 +400,9 @@ CONF
 server demo-server 7201 --count 0 --send 1M --expect 1M
 check "systemctl start hvrelay@demo (with $confdir/demo.conf) exits 0" sc start hvrelay@demo.service
 check "  it relays" client demo-1 tcp:127.0.0.1:7200 --send 1M --expect 1M
+check "  log = syslog: its connection line reaches the journal over /dev/log" \
+    wait_for 10 sh -c "journalctl -u hvrelay@demo.service _TRANSPORT=syslog --no-pager -o cat |
+        grep -q '^forward=demo .* up=1048576 down=1048576 '"
 demo_pid=$(prop hvrelay@demo.service MainPID)
 check "  as the same dynamic user as hvrelay.service (User=hvrelay)" \
     expect "$(uid_of "$pid")" uid_of "$demo_pid"
