@@ -180,20 +180,8 @@ csv() {
 # ---- setup -----------------------------------------------------------------
 
 install_tools() {
-	local packages="iperf3 socat haproxy rinetd gnuplot-nox python3 gcc libc6-dev iproute2 procps util-linux"
-	local missing="" p sudo=""
-	for p in $packages; do
-		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-			missing="$missing $p"
-		fi
-	done
-	[[ -z $missing ]] && return 0
-	[[ $(id -u) -eq 0 ]] || sudo=sudo
-	log "installing:$missing"
-	$sudo apt-get update -qq
-	# shellcheck disable=SC2086
-	$sudo env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	"$ROOT/build-aux/install-deps.sh" iperf3 socat haproxy rinetd \
+		gnuplot-nox python3 gcc libc6-dev iproute2 procps util-linux >/dev/null
 }
 
 build_tools() {

@@ -56,19 +56,7 @@ cleanup() {
 # The guest gets copies of this machine's iperf3 and socat (with their
 # libraries); tests/vm/prepare.sh installs what the guest itself needs.
 install_tools() {
-	local missing="" p sudo=""
-	for p in iperf3 socat; do
-		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-			missing="$missing $p"
-		fi
-	done
-	[[ -z $missing ]] && return 0
-	[[ $(id -u) -eq 0 ]] || sudo=sudo
-	log "installing:$missing"
-	$sudo apt-get update -qq
-	# shellcheck disable=SC2086
-	$sudo env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	"$ROOT/build-aux/install-deps.sh" iperf3 socat >/dev/null
 }
 
 # write_scenario FILE: bench/vsock-guest.sh as a tests/vm scenario, with

@@ -39,14 +39,8 @@ srcroot=$(cd "$here/../.." && pwd)
 cache=${HVRELAY_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hvrelay-vm}
 smp=${HVRELAY_VM_SMP:-2}
 
-# Seconds with centiseconds, from bash's own clock: no fork per reading.
-clock() { local t=${EPOCHREALTIME//[.,]/}; echo $(( t / 10000 )); }
-secs() { printf '%d.%02d' $(( $1 / 100 )) $(( $1 % 100 )); }
-
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
 
 t_start=$(clock)
 
@@ -197,34 +191,9 @@ console=$tmp/console.log
 # -cpu max: its RDRAND seeds the guest's RNG at once; with the default CPU the
 # first getrandom() (dropbearkey, any TLS) blocks about a second.
 # shellcheck disable=SC2086 # HVRELAY_VM_QEMU_ARGS is meant to be split
-qemu-system-x86_64 -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot -nic none \
-    -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append" ${HVRELAY_VM_QEMU_ARGS:-} \
-    </dev/null >"$console" 2>&1 &
-qpid=$!
-t_boot=$(clock)
-t_first=
-timed_out=
-while kill -0 "$qpid" 2>/dev/null; do
-    now=$(clock)
-    if [ -z "$t_first" ] && grep -qa 'HVRELAY-VM: scenarios' "$console"; then
-        t_first=$now
-    fi
-    if [ $(( now - t_boot )) -ge $(( limit * 100 )) ]; then
-        timed_out=1
-        kill -KILL "$qpid" 2>/dev/null || true
-        break
-    fi
-    sleep 0.1
-done
-qrc=0
-# (braces: keeps bash's "Killed" job notice out of the output)
-{ wait "$qpid" || qrc=$?; } 2>/dev/null
-qpid=
-t_end=$(clock)
-
-if [ -n "${HVRELAY_VM_LOG:-}" ]; then
-    cp "$console" "$HVRELAY_VM_LOG" || true
-fi
+boot_guest "$limit" 'HVRELAY-VM: scenarios' \
+    -accel tcg -cpu max -m 512 -smp "$smp" -nographic -no-reboot -nic none \
+    -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append" ${HVRELAY_VM_QEMU_ARGS:-}
 
 # --- report -------------------------------------------------------------------
 

@@ -37,13 +37,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${HVRELAY_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hvrelay-vm}
 builddir=${top_builddir:-.}
 
-clock() { local t=${EPOCHREALTIME//[.,]/}; echo $(( t / 10000 )); }
-secs() { printf '%d.%02d' $(( $1 / 100 )) $(( $1 % 100 )); }
-
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
 
 # What this machine lacks to run the guest: a skip, or with
 # HVRELAY_VM_REQUIRE=1 a failure.
@@ -287,28 +282,9 @@ console=$tmp/console.log
 # -cpu max: RDRAND seeds the guest's RNG at once (see run.sh). 768 MiB: the
 # image is unpacked into RAM, and transfers run beside it.
 # shellcheck disable=SC2086 # HVRELAY_VM_QEMU_ARGS is meant to be split
-qemu-system-x86_64 -accel tcg -cpu max -m 768 -smp 2 -nographic -no-reboot -nic none \
-    -kernel "$kernel" -initrd "$tmp/initramfs.cpio" -append "$append" ${HVRELAY_VM_QEMU_ARGS:-} \
-    </dev/null >"$console" 2>&1 &
-qpid=$!
-t_boot=$(clock)
-timed_out=
-while kill -0 "$qpid" 2>/dev/null; do
-    if [ $(( $(clock) - t_boot )) -ge $(( limit * 100 )) ]; then
-        timed_out=1
-        kill -KILL "$qpid" 2>/dev/null || true
-        break
-    fi
-    sleep 0.1
-done
-qrc=0
-{ wait "$qpid" || qrc=$?; } 2>/dev/null
-qpid=
-t_end=$(clock)
-
-if [ -n "${HVRELAY_VM_LOG:-}" ]; then
-    cp "$console" "$HVRELAY_VM_LOG" || true
-fi
+boot_guest "$limit" '' \
+    -accel tcg -cpu max -m 768 -smp 2 -nographic -no-reboot -nic none \
+    -kernel "$kernel" -initrd "$tmp/initramfs.cpio" -append "$append" ${HVRELAY_VM_QEMU_ARGS:-}
 
 # --- report -------------------------------------------------------------------------
 
