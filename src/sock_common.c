@@ -14,6 +14,18 @@ sock_addr_family(const struct sock_addr *addr)
 }
 
 int
+sock_family(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	ev_socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		return AF_UNSPEC;
+	}
+	return ss.ss_family;
+}
+
+int
 sock_addr_is_unix_file(const struct sock_addr *addr)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;

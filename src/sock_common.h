@@ -6,6 +6,8 @@
 #include "sock.h"
 
 int sock_addr_family(const struct sock_addr *addr);
+/* The family of an open socket, AF_UNSPEC if it cannot be told. */
+int sock_family(evutil_socket_t fd);
 int sock_addr_is_unix_file(const struct sock_addr *addr);
 int sock_resolve_tcp(const struct endpoint *ep, enum sock_role role,
     struct sock_addr *out, char *err, size_t errlen);

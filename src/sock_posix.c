@@ -152,18 +152,6 @@ sock_resolve(const struct endpoint *ep, enum sock_role role,
 	return -1;
 }
 
-static int
-socket_family(evutil_socket_t fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		return AF_UNSPEC;
-	}
-	return ss.ss_family;
-}
-
 /* Buffer sizes (vsock has its own options for them), and no Nagle delay
  * on TCP: interactive protocols such as ssh must not wait. Accepted
  * sockets inherit all of it from their listener. */
@@ -194,7 +182,7 @@ apply_options(int fd, int family, const struct sock_options *opts)
 void
 sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
 {
-	apply_options(fd, socket_family(fd), opts);
+	apply_options(fd, sock_family(fd), opts);
 }
 
 static int
@@ -364,7 +352,7 @@ sock_buffer_size(evutil_socket_t fd)
 	unsigned long long vsize = 0;
 	int size = 0;
 
-	if (socket_family(fd) == AF_VSOCK) {
+	if (sock_family(fd) == AF_VSOCK) {
 		len = sizeof(vsize);
 		if (getsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &vsize,
 		    &len) == 0) {

@@ -100,18 +100,6 @@ sock_resolve(const struct endpoint *ep, enum sock_role role,
 	return -1;
 }
 
-static int
-socket_family(evutil_socket_t fd)
-{
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-		return AF_UNSPEC;
-	}
-	return ss.ss_family;
-}
-
 /* Buffer sizes, and no Nagle delay on TCP: interactive protocols such as
  * ssh must not wait. Accepted sockets inherit both from their listener. */
 static void
@@ -136,7 +124,7 @@ apply_options(evutil_socket_t fd, int family, const struct sock_options *opts)
 void
 sock_apply_options(evutil_socket_t fd, const struct sock_options *opts)
 {
-	apply_options(fd, socket_family(fd), opts);
+	apply_options(fd, sock_family(fd), opts);
 }
 
 /* Hyper-V's own connect timeout backs up the relay's timer, and the
