@@ -687,6 +687,19 @@ config_load(const char *path, char **errors)
 	return ctx.cfg;
 }
 
+struct config *
+config_load_reporting(const char *path)
+{
+	char *errors = NULL;
+	struct config *cfg = config_load(path, &errors);
+
+	if (cfg == NULL) {
+		fputs(errors != NULL ? errors : "out of memory\n", stderr);
+		free(errors);
+	}
+	return cfg;
+}
+
 void
 config_free(struct config *cfg)
 {

@@ -46,6 +46,8 @@ struct config {
 /* Returns the checked configuration, or NULL with *errors set to one
  * "FILE:LINE: message" per line (free both with free/config_free). */
 struct config *config_load(const char *path, char **errors);
+/* config_load for the commands: the errors go to stderr. */
+struct config *config_load_reporting(const char *path);
 void config_free(struct config *cfg);
 const struct forward_conf *config_find_forward(const struct config *cfg,
     const char *name);

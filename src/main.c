@@ -70,8 +70,6 @@ run_guid(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
-static struct config *load_config(const char *path);
-
 /* "hvrelay status" and "hvrelay reload" ask the running daemon over its
  * control socket, found in the configuration unless given with -s. */
 static int
@@ -107,7 +105,7 @@ run_control(int argc, char **argv)
 		    "reload takes no other argument");
 	}
 	if (socket_path == NULL) {
-		cfg = load_config(path);
+		cfg = config_load_reporting(path);
 		if (cfg == NULL) {
 			return EXIT_FAILURE;
 		}
@@ -124,19 +122,6 @@ run_control(int argc, char **argv)
 	    !status ? "reload" : json ? "status json" : "status", stdout);
 	config_free(cfg);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
-
-static struct config *
-load_config(const char *path)
-{
-	char *errors = NULL;
-	struct config *cfg = config_load(path, &errors);
-
-	if (cfg == NULL) {
-		fputs(errors != NULL ? errors : "out of memory\n", stderr);
-		free(errors);
-	}
-	return cfg;
 }
 
 int
@@ -199,7 +184,7 @@ main(int argc, char **argv)
 		return usage_error(err);
 	}
 	log_init(LOG_TARGET_STDERR);
-	cfg = load_config(path);
+	cfg = config_load_reporting(path);
 	if (cfg == NULL) {
 		return EXIT_FAILURE;
 	}

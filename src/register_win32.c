@@ -144,12 +144,11 @@ register_config(const char *path)
 	struct config *cfg = NULL;
 	struct guid *seen = NULL;
 	const struct endpoint *eps[2];
-	char *errors = NULL, name[ELEMENT_NAME_MAX];
+	char name[ELEMENT_NAME_MAX];
 	size_t i, j, nseen = 0;
 
-	cfg = config_load(path, &errors);
+	cfg = config_load_reporting(path);
 	if (cfg == NULL) {
-		fputs(errors != NULL ? errors : "out of memory\n", stderr);
 		goto fail;
 	}
 	seen = calloc(2 * cfg->nforwards, sizeof(*seen));
@@ -181,7 +180,6 @@ register_config(const char *path)
 	return EXIT_SUCCESS;
 fail:
 	free(seen);
-	free(errors);
 	config_free(cfg);
 	return EXIT_FAILURE;
 }

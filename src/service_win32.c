@@ -320,16 +320,12 @@ unregister_event_source(void)
 static int
 check_config(const char *path)
 {
-	struct config *cfg = NULL;
-	char *errors = NULL;
+	struct config *cfg = config_load_reporting(path);
 
-	cfg = config_load(path, &errors);
 	if (cfg == NULL) {
-		fputs(errors != NULL ? errors : "out of memory\n", stderr);
 		fprintf(stderr,
 		    "hvrelay: service install: fix %s first (hvrelay -t -c FILE checks it)\n",
 		    path);
-		free(errors);
 		return -1;
 	}
 	if (cfg->log_target == LOG_TARGET_STDERR && cfg->log_file == NULL) {
